@@ -1,0 +1,28 @@
+# Two commands do all set-up: `make run` and `make test`. Each creates .venv if missing
+# and installs the pinned dependencies (torch CPU included) first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 7860
+
+.PHONY: run test install clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and alone, pinned, so nothing pulls a multi-GB CUDA build.
+	$(BIN)/pip install --disable-pip-version-check -q "torch==2.13.0"
+	$(BIN)/pip install --disable-pip-version-check -q -c requirements.lock -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/newsdesk ingest data/sample/articles
+	$(BIN)/newsdesk index stats
+
+test: install
+	$(BIN)/python -m pytest -q -ra
+
+clean:
+	rm -rf $(VENV) .newsdesk

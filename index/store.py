@@ -1,0 +1,258 @@
+"""The index store: Chroma chunks plus a manifest of articles, kept in Chroma itself.
+
+Writes follow a small write-ahead protocol so that an ingest killed at any point leaves
+nothing half-visible: an article's manifest entry is marked `writing` before its chunks
+change and `done` after; `reconcile()` removes whatever a dead writer left `writing`.
+The manifest lives beside the chunks (same Chroma), so a server is the one source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from newsdesk.settings import Settings
+
+WRITING = "writing"
+DONE = "done"
+# Manifest records carry no meaningful vector; Chroma still wants one.
+_PLACEHOLDER_VECTOR = [1.0]
+
+
+class StoreError(Exception):
+    """The index can't be opened or written; the message is one line."""
+
+
+@dataclass
+class ArticleRecord:
+    """One article's manifest entry; its clean text is stored with it."""
+
+    doc_id: str
+    hash: str
+    title: str = ""
+    source: str = ""
+    published_at: str = ""
+    published_ts: int | None = None
+    url: str = ""
+    author: str = ""
+    path: str = ""
+    locator: str = ""
+    n_chunks: int = 0
+    state: str = DONE
+    text: str = field(default="", repr=False)
+
+    def metadata(self) -> dict[str, Any]:
+        """Chroma metadata: no None values, and no text."""
+        meta = {k: v for k, v in asdict(self).items() if k != "text" and v is not None}
+        return meta
+
+    @classmethod
+    def from_chroma(cls, meta: dict[str, Any], text: str | None) -> ArticleRecord:
+        """Rebuild a record from what Chroma returned."""
+        known = {k: meta[k] for k in cls.__dataclass_fields__ if k in meta and k != "text"}
+        return cls(**known, text=text or "")
+
+
+@dataclass
+class ChunkRecord:
+    """One chunk ready to store: `text` is `article_text[start:end]`."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    sentences: list[tuple[int, int]]
+
+    def chunk_id(self) -> str:
+        """Chroma id of the chunk."""
+        return f"{self.doc_id}:{self.index}"
+
+
+@dataclass
+class IndexStats:
+    """What `newsdesk index stats` prints."""
+
+    articles: int
+    chunks: int
+    sources: dict[str, int]
+    first_date: str
+    last_date: str
+    size_bytes: int | None
+    location: str
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several types for "not there"
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__})"
+                " - start it (`chroma run`) or fix NEWSDESK_CHROMA_URL"
+            ) from None
+        return client
+    path = Path(settings.index) / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot open the index folder ({exc.strerror}) - check --index") from None
+
+
+class IndexStore:
+    """Chunks and manifest for one newsdesk index (embedded folder or Chroma server)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client = _client(settings)
+        self.chunks = self._client.get_or_create_collection(
+            f"{settings.collection}-chunks",
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine"},
+        )
+        self.manifest = self._client.get_or_create_collection(
+            f"{settings.collection}-manifest", embedding_function=None
+        )
+
+    @property
+    def location(self) -> str:
+        """Where the index lives, for messages."""
+        return self.settings.chroma_url or str(Path(self.settings.index).resolve())
+
+    # -- reading -------------------------------------------------------------------
+
+    def articles(self, *, with_text: bool = False) -> dict[str, ArticleRecord]:
+        """Every completed article in the manifest, by doc_id."""
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        got = self.manifest.get(where={"state": DONE}, include=include)
+        docs = got.get("documents") or [None] * len(got["ids"])
+        return {
+            doc_id: ArticleRecord.from_chroma(meta, text)
+            for doc_id, meta, text in zip(got["ids"], got["metadatas"], docs)
+        }
+
+    def article(self, doc_id: str) -> ArticleRecord | None:
+        """One completed article with its text, or None."""
+        got = self.manifest.get(ids=[doc_id], include=["metadatas", "documents"])
+        if not got["ids"] or got["metadatas"][0].get("state") != DONE:
+            return None
+        return ArticleRecord.from_chroma(got["metadatas"][0], got["documents"][0])
+
+    def stats(self) -> IndexStats:
+        """Counts, sources, date range and size of the index."""
+        records = self.articles().values()
+        sources: dict[str, int] = {}
+        for rec in records:
+            sources[rec.source or "(unknown)"] = sources.get(rec.source or "(unknown)", 0) + 1
+        dates = sorted(rec.published_at for rec in records if rec.published_at)
+        size = None
+        if not self.settings.chroma_url:
+            root = Path(self.settings.index)
+            size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        return IndexStats(
+            articles=len(records),
+            chunks=self.chunks.count(),
+            sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+            first_date=dates[0] if dates else "",
+            last_date=dates[-1] if dates else "",
+            size_bytes=size,
+            location=self.location,
+        )
+
+    # -- writing -------------------------------------------------------------------
+
+    def reconcile(self) -> list[str]:
+        """Finish what an interrupted writer left: drop articles still marked `writing`."""
+        got = self.manifest.get(where={"state": WRITING}, include=[])
+        stale = list(got["ids"])
+        if stale:
+            self.chunks.delete(where={"doc_id": {"$in": stale}})
+            self.manifest.delete(ids=stale)
+        return stale
+
+    def write_articles(
+        self,
+        articles: list[ArticleRecord],
+        chunks: list[ChunkRecord],
+        vectors: np.ndarray,
+    ) -> None:
+        """Replace these articles' chunks with new ones, all or nothing as seen by readers."""
+        if not articles:
+            return
+        ids = [a.doc_id for a in articles]
+        for a in articles:
+            a.n_chunks = sum(1 for c in chunks if c.doc_id == a.doc_id)
+        self._mark_writing(articles)
+        self.chunks.delete(where={"doc_id": {"$in": ids}})
+        by_id = {a.doc_id: a for a in articles}
+        metas = [_chunk_metadata(c, by_id[c.doc_id]) for c in chunks]
+        step = self._client.get_max_batch_size()
+        for i in range(0, len(chunks), step):
+            self.chunks.add(
+                ids=[c.chunk_id() for c in chunks[i : i + step]],
+                embeddings=vectors[i : i + step],
+                documents=[c.text for c in chunks[i : i + step]],
+                metadatas=metas[i : i + step],
+            )
+        # Only the state changes now; the text was written with the `writing` mark.
+        self.manifest.update(ids=ids, metadatas=[{"state": DONE}] * len(ids))
+        for a in articles:
+            a.state = DONE
+
+    def remove(self, doc_ids: Iterable[str]) -> list[str]:
+        """Remove articles and their chunks; returns the ids that existed."""
+        wanted = list(doc_ids)
+        if not wanted:
+            return []
+        found = self.manifest.get(ids=wanted, include=[])["ids"]
+        if found:
+            self.manifest.update(ids=found, metadatas=[{"state": WRITING}] * len(found))
+            self.chunks.delete(where={"doc_id": {"$in": found}})
+            self.manifest.delete(ids=found)
+        return list(found)
+
+    def _mark_writing(self, articles: list[ArticleRecord]) -> None:
+        for a in articles:
+            a.state = WRITING
+        self.manifest.upsert(
+            ids=[a.doc_id for a in articles],
+            embeddings=[_PLACEHOLDER_VECTOR] * len(articles),
+            documents=[a.text for a in articles],
+            metadatas=[a.metadata() for a in articles],
+        )
+
+
+def _chunk_metadata(chunk: ChunkRecord, article: ArticleRecord) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "doc_id": chunk.doc_id,
+        "chunk": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "sentences": json.dumps(chunk.sentences, separators=(",", ":")),
+        "title": article.title,
+        "source": article.source,
+        "published_at": article.published_at,
+        "url": article.url,
+        "author": article.author,
+    }
+    if article.published_ts is not None:
+        meta["published_ts"] = article.published_ts
+    return meta

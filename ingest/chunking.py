@@ -1,0 +1,108 @@
+"""Sentence-aligned chunks sized with the embedder's own tokenizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+# [CLS] and [SEP] take two places of the window.
+SPECIAL_TOKENS = 2
+
+
+@dataclass
+class Chunk:
+    """A run of whole sentences; `text` is `article_text[start:end]` exactly."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    sentences: list[tuple[int, int]]
+    embed_text: str
+
+
+def header_line(title: str, source: str, published_at: str) -> str:
+    """The metadata prefix every chunk is embedded with: 'Title - Source - Date'."""
+    return " - ".join(part for part in (title, source, published_at) if part)
+
+
+def _split_long(
+    text: str, span: tuple[int, int], budget: int, count: Callable[[list[str]], list[int]]
+) -> list[tuple[int, int]]:
+    """Cut a sentence that alone exceeds the budget at word boundaries."""
+    pieces: list[tuple[int, int]] = []
+    words = list(_word_spans(text, *span))
+    counts = count([text[a:b] for a, b in words])
+    cur_start, used = words[0][0], 0
+    last_end = words[0][0]
+    for (a, b), n in zip(words, counts):
+        if used and used + n > budget:
+            pieces.append((cur_start, last_end))
+            cur_start, used = a, 0
+        used += n
+        last_end = b
+    pieces.append((cur_start, last_end))
+    return pieces
+
+
+def _word_spans(text: str, start: int, end: int):
+    i = start
+    while i < end:
+        while i < end and text[i].isspace():
+            i += 1
+        j = i
+        while j < end and not text[j].isspace():
+            j += 1
+        if j > i:
+            yield i, j
+        i = j
+
+
+def make_chunks(
+    text: str,
+    sentences: list[tuple[int, int]],
+    header: str,
+    max_tokens: int,
+    count_tokens: Callable[[list[str]], list[int]],
+) -> list[Chunk]:
+    """Pack whole sentences into chunks whose embedded text fits in `max_tokens`.
+
+    The embedded text is `header` + newline + the chunk text; the header's tokens and the
+    model's special tokens count against the budget, so nothing is cut off unembedded.
+    """
+    header_tokens = count_tokens([header])[0] if header else 0
+    # A runaway title must not eat the whole window.
+    if header_tokens > max_tokens // 3:
+        header = header[: max(20, len(header) * (max_tokens // 3) // header_tokens)].rstrip()
+        header_tokens = count_tokens([header])[0]
+    budget = max_tokens - SPECIAL_TOKENS - header_tokens
+    sent_tokens = count_tokens([text[a:b] for a, b in sentences])
+
+    spans: list[tuple[int, int]] = []
+    tokens: list[int] = []
+    for span, n in zip(sentences, sent_tokens):
+        if n > budget:
+            parts = _split_long(text, span, budget, count_tokens)
+            spans.extend(parts)
+            tokens.extend(count_tokens([text[a:b] for a, b in parts]))
+        else:
+            spans.append(span)
+            tokens.append(n)
+
+    groups: list[list[int]] = []
+    used = 0
+    for i, n in enumerate(tokens):
+        if groups and used + n <= budget:
+            groups[-1].append(i)
+            used += n
+        else:
+            groups.append([i])
+            used = n
+
+    chunks = []
+    for index, group in enumerate(groups):
+        start, end = spans[group[0]][0], spans[group[-1]][1]
+        body = text[start:end]
+        embed_text = f"{header}\n{body}" if header else body
+        chunks.append(Chunk(index, start, end, body, [spans[i] for i in group], embed_text))
+    return chunks

@@ -1,0 +1,174 @@
+"""The `newsdesk` command: one entry point, subcommands, user errors as one clean line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from newsdesk.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    name="newsdesk",
+    help="Ask questions about news articles; every claim cites the sentence behind it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Inspect and edit the index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+IndexOpt = Annotated[
+    Optional[Path],
+    typer.Option("--index", help="Index folder [env NEWSDESK_INDEX].", show_default=False),
+]
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="Settings file (default: ./newsdesk.toml if present).", show_default=False),
+]
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 1 (or `code`)."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _settings(config: Path | None, index: Path | None) -> Settings:
+    try:
+        return load_settings(config, index=index)
+    except SettingsError as exc:
+        raise UserError(str(exc), EXIT_USAGE) from None
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Article files or folders (searched recursively).")],
+    fields: Annotated[
+        Optional[str],
+        typer.Option(help="JSON field mapping, e.g. text=body,published_at=publish_date."),
+    ] = None,
+    prune: Annotated[bool, typer.Option(help="Remove indexed articles whose files are gone.")] = False,
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Add new and changed articles to the index; unchanged ones are skipped."""
+    from ingest.readers import parse_fields
+
+    from newsdesk.ingest_progress import RichProgress
+
+    settings = _settings(config, index)
+    try:
+        field_map = parse_fields(fields) if fields else None
+    except ValueError as exc:
+        raise UserError(f"--fields: {exc}", EXIT_USAGE) from None
+
+    from ingest.pipeline import ingest_paths
+
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
+    with RichProgress(err) as progress:
+        try:
+            report = ingest_paths(paths, settings, fields=field_map, prune=prune, progress=progress)
+        except KeyboardInterrupt:
+            raise UserError(
+                "interrupted - the index is consistent; run the same command again to finish", 130
+            ) from None
+    if report.recovered:
+        out.print(f"recovered {len(report.recovered)} article(s) left half-written by an interrupted ingest")
+    for where, reason in report.skipped:
+        err.print(f"skipped {where}: {reason}", markup=False, highlight=False)
+    for where, reason in report.failed:
+        err.print(f"failed  {where}: {reason}", markup=False, highlight=False)
+    out.print(
+        f"added {len(report.added)}, updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}, "
+        f"failed {len(report.failed)}"
+        + (f", pruned {len(report.pruned)}" if prune else "")
+        + f" ({report.chunks_written} chunks written)",
+        highlight=False,
+    )
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@index_app.command("stats")
+def index_stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON.")] = False,
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Articles, chunks, sources, date range and size of the index."""
+    from dataclasses import asdict
+
+    from index.store import IndexStore
+
+    store = IndexStore(_settings(config, index))
+    store.reconcile()
+    stats = store.stats()
+    if as_json:
+        print(json.dumps(asdict(stats), ensure_ascii=False))
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(f"index:      {stats.location}")
+    out.print(f"articles:   {stats.articles}")
+    out.print(f"chunks:     {stats.chunks}")
+    out.print(f"sources:    {len(stats.sources)}", markup=False)
+    for name, count in list(stats.sources.items())[:10]:
+        out.print(f"  {count:6d}  {name}", markup=False)
+    if len(stats.sources) > 10:
+        out.print(f"  ... and {len(stats.sources) - 10} more")
+    dates = f"{stats.first_date} .. {stats.last_date}" if stats.first_date else "(no dates)"
+    out.print(f"dates:      {dates}")
+    size = f"{stats.size_bytes / 1e6:.1f} MB" if stats.size_bytes is not None else "(on the server)"
+    out.print(f"on disk:    {size}")
+
+
+@index_app.command("remove")
+def index_remove(
+    doc_ids: Annotated[list[str], typer.Argument(help="doc_id(s) to remove, as `index stats --json` or ask --json show them.")],
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove articles (and their chunks) from the index."""
+    from index.store import IndexStore
+
+    store = IndexStore(_settings(config, index))
+    store.reconcile()
+    removed = store.remove(doc_ids)
+    for doc_id in doc_ids:
+        print(f"removed {doc_id}" if doc_id in removed else f"not found {doc_id}")
+    if len(removed) < len(doc_ids):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning user errors into one line on stderr."""
+    from index.store import StoreError
+
+    try:
+        app()
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.code)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
+    except Exception as exc:  # last resort: still one line, traceback only on request
+        if os.environ.get("NEWSDESK_DEBUG"):
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (set NEWSDESK_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,49 @@
+"""The real packaged MiniLM: chunks fit its window, and ingest + a dense query work end to end."""
+
+import itertools
+import json
+
+import pytest
+
+from index.store import IndexStore
+from ingest.chunking import SPECIAL_TOKENS
+from ingest.pipeline import chunk_article, ingest_paths, prepare_article
+from ingest.readers import read_file
+from newsdesk.embedding import MiniLMEmbedder
+from newsdesk.settings import load_settings
+from tests.conftest import SAMPLE, data_file
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return MiniLMEmbedder()
+
+
+def test_no_chunk_exceeds_the_window(minilm):
+    path = data_file("realtimeqa", "articles.jsonl")
+    over = total = 0
+    for raw in itertools.islice(read_file(path), 150):
+        if not hasattr(raw, "text"):
+            continue
+        chunks, texts = chunk_article(prepare_article(raw), minilm, 256)
+        counts = minilm.count_tokens(texts)
+        total += len(texts)
+        over += sum(1 for n in counts if n + SPECIAL_TOKENS > minilm.max_tokens)
+    assert total > 500
+    assert over == 0
+
+
+def test_sample_ingest_and_dense_query(tmp_path, minilm):
+    settings = load_settings(None, index=tmp_path / "index")
+    report = ingest_paths([SAMPLE], settings, embedder_factory=lambda s: minilm)
+    assert report.ok, report.failed
+    store = IndexStore(settings)
+    query = minilm.embed(["Who led the US delegation that visited Islamabad?"])
+    hits = store.chunks.query(query_embeddings=query, n_results=3, include=["documents", "metadatas"])
+    assert any("Strayer" in doc for doc in hits["documents"][0])
+    meta = hits["metadatas"][0][0]
+    article = store.article(meta["doc_id"])
+    for start, end in json.loads(meta["sentences"]):
+        assert article.text[start:end] in hits["documents"][0][0]
