@@ -209,20 +209,22 @@ def _headline_length(rest: str, at_line_start: bool) -> int | None:
 
     A marker opening its line takes the whole line when that is short or holds no
     sentence ("RELATED: <headline> | <headline>"); a short rest of a line that does not
-    end like a sentence is all headline too. Otherwise the next sentence is found from capitalisation, since a
-    headline has no end punctuation: a title-case headline ends at the capitalised word
-    just before the first lowercase content word ("... Bargaining Chip The delegation,
-    led ..."); a sentence-case headline ends at the first capitalised word after a
-    lowercase content word ("... mineral development Mr Strayer said ..."). None means no
-    boundary was found, and the caller keeps the text rather than cut real sentences.
+    end like a sentence is all headline too. Otherwise the next sentence is found from
+    capitalisation, since a headline has no end punctuation: a title-case headline ends
+    at the capitalised word just before the first lowercase content word ("... Bargaining
+    Chip The delegation, led ..."); a sentence-case headline ends at the first
+    capitalised word after a lowercase content word ("... mineral development Mr Strayer
+    said ..."). None means no boundary was found, and the caller keeps the text rather
+    than cut real sentences.
     """
     if not rest:
         return 0
     spans = [m.span() for m in re.finditer(r"\S+", rest)]
+    short = len(spans) <= _HEADLINE_MAX_WORDS
     ends_sentence = bool(_ENDS_SENTENCE.search(rest))
-    if at_line_start and (len(spans) <= _HEADLINE_MAX_WORDS or not (ends_sentence or _INNER_SENTENCE_END.search(rest))):
+    if at_line_start and (short or not (ends_sentence or _INNER_SENTENCE_END.search(rest))):
         return len(rest)
-    if len(spans) <= _HEADLINE_MAX_WORDS and not ends_sentence:
+    if short and not ends_sentence:
         return len(rest)
     if rest[0] in _OPEN_QUOTES:
         close = rest.find(_CLOSE_QUOTE[rest[0]], 1)
@@ -231,7 +233,7 @@ def _headline_length(rest: str, at_line_start: bool) -> int | None:
     words = [rest[a:b] for a, b in spans[: _HEADLINE_MAX_WORDS + 1]]
     boundary = _headline_boundary(words)
     if boundary is None:
-        return len(rest) if len(spans) <= _HEADLINE_MAX_WORDS else None
+        return len(rest) if short else None
     return spans[boundary][0]
 
 
@@ -239,7 +241,11 @@ def _headline_boundary(words: list[str]) -> int | None:
     """Index of the first word after the headline, or None."""
     first_lower = next((k for k, w in enumerate(words) if _is_lower(w) and not _is_connector(w)), None)
     question = next(
-        (k for k in range(1, len(words)) if words[k - 1].rstrip("\"”’'").endswith(("?", "!")) and _is_capital(words[k])),
+        (
+            k
+            for k in range(1, len(words))
+            if words[k - 1].rstrip("\"”’'").endswith(("?", "!")) and _is_capital(words[k])
+        ),
         None,
     )
     boundary = None
@@ -262,7 +268,8 @@ def _sentence_case_boundary(words: list[str], first_lower: int) -> int | None:
         prev = words[k - 1]
         if _ends_clause(prev):
             return None  # a comma or full stop: already inside the next sentence
-        if _is_capital(words[k]) and not _is_acronym(words[k]) and _is_lower(prev) and not _is_connector(prev):
+        starts_sentence = _is_capital(words[k]) and not _is_acronym(words[k])
+        if starts_sentence and _is_lower(prev) and not _is_connector(prev):
             return k
     return None
 

@@ -344,13 +344,45 @@ def _md_inline(text: str) -> str:
 # --- .html ---------------------------------------------------------------------------
 
 
+_NO_HTML_TEXT = "no article text found in the HTML - is it an article page, not an index or login page?"
+_PROSE = re.compile(r"\w[.!?][\"”’')]*(?:\s|$)")
+_MIN_FALLBACK_WORDS = 20
+
+
 def _read_html(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
     html = _read_text(path)
+    doc = _extract_html(html, fast=True)
+    if not _doc_text(doc):
+        # trafilatura's fallback extractors also find pages' navigation ("Home |
+        # About"); accept what they find only when it reads like prose.
+        doc = _extract_html(html, fast=False)
+        text = _doc_text(doc)
+        if len(text.split()) < _MIN_FALLBACK_WORDS or not _PROSE.search(text):
+            raise ReadError(_NO_HTML_TEXT)
+    title = " ".join((doc.title or "").split())
+    # trafilatura gives one block per line; make each block a paragraph.
+    blocks = [b.strip() for b in _doc_text(doc).split("\n") if b.strip()]
+    if title and blocks and " ".join(blocks[0].split()) == title:
+        blocks = blocks[1:]
+    if not blocks:
+        raise ReadError(_NO_HTML_TEXT)
+    yield RawArticle(
+        text="\n\n".join(blocks),
+        title=title or title_from_filename(path),
+        source=doc.sitename or "",
+        published_at=doc.date or "",
+        url=doc.url or "",
+        author=doc.author or "",
+    )
+
+
+def _extract_html(html: str, *, fast: bool) -> Any:
     import trafilatura
 
     try:
-        doc = trafilatura.bare_extraction(
+        return trafilatura.bare_extraction(
             html,
+            fast=fast,
             with_metadata=True,
             favor_precision=True,
             include_comments=False,
@@ -360,24 +392,10 @@ def _read_html(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
         )
     except Exception as exc:  # trafilatura/lxml errors vary; the user needs one line
         raise ReadError(f"the HTML could not be parsed ({type(exc).__name__}) - check the file is a web page") from None
-    text = (getattr(doc, "text", None) or "").strip()
-    if not text:
-        raise ReadError("no article text found in the HTML - is it an article page, not an index or login page?")
-    title = " ".join((doc.title or "").split())
-    # trafilatura gives one block per line; make each block a paragraph.
-    blocks = [b.strip() for b in text.split("\n") if b.strip()]
-    if title and blocks and " ".join(blocks[0].split()) == title:
-        blocks = blocks[1:]
-    if not blocks:
-        raise ReadError("no article text found in the HTML - is it an article page, not an index or login page?")
-    yield RawArticle(
-        text="\n\n".join(blocks),
-        title=title or title_from_filename(path),
-        source=doc.sitename or "",
-        published_at=doc.date or "",
-        url=doc.url or "",
-        author=doc.author or "",
-    )
+
+
+def _doc_text(doc: Any) -> str:
+    return (getattr(doc, "text", None) or "").strip()
 
 
 # --- .json / .jsonl ------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -68,6 +69,9 @@ def ingest(
     from newsdesk.ingest_progress import RichProgress
 
     settings = _settings(config, index)
+    # Parsers log their complaints about broken files; the failure line already says it.
+    for noisy in ("pypdf", "trafilatura", "htmldate"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
         field_map = parse_fields(fields) if fields else None
     except ValueError as exc:

@@ -38,6 +38,29 @@ class Settings(BaseSettings):
         16, ge=1, description="Articles written to the index per atomic step."
     )
 
+    # Retrieval.
+    top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question after fusion.")
+
+    # LLM: one switch picks the backend; each backend reads its own fields.
+    llm: Literal["local", "tiny", "openai", "ollama", "fake"] = Field(
+        "local", description="Which LLM answers."
+    )
+    model_cache: Path = Field(
+        Path("~/.cache/newsdesk/models"), description="Where the local GGUF is assembled once."
+    )
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the local LLM.")
+    llm_context: int = Field(4096, ge=512, description="Context window (tokens) for the local LLM.")
+    llm_max_tokens: int = Field(256, ge=16, description="Most tokens an answer may generate.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a hosted LLM.")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible base URL.")
+    openai_api_key: str = Field("", description="API key for the OpenAI-compatible endpoint.")
+    openai_model: str = Field("gpt-4o-mini", description="Model name at the OpenAI-compatible endpoint.")
+    ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL.")
+    ollama_model: str = Field("qwen2.5:1.5b-instruct", description="Ollama model name.")
+    fake_llm_script: Path | None = Field(
+        None, description="JSON file of scripted replies for the fake LLM (tests)."
+    )
+
     @field_validator("chroma_url")
     @classmethod
     def _url_has_scheme(cls, value: str | None) -> str | None:

@@ -208,7 +208,7 @@ def test_markdown_front_matter_and_plain_text(tmp_path):
 def test_markdown_title_from_heading_then_file_name(tmp_path):
     heading = read_one(write(tmp_path / "x.md", "# Copper at a record\n\nCopper rose.\n"))
     assert heading.title == "Copper at a record" and heading.text == "Copper rose."
-    bare = read_one(write(tmp_path / "copper-news.md", "Copper rose.\n"))
+    bare = read_one(write(tmp_path / "copper-news.markdown", "Copper rose.\n"))
     assert bare.title == "Copper news" and bare.source == "" and bare.published_at == ""
 
 
@@ -462,3 +462,8 @@ def test_multihop_articles_read_without_flags():
     assert len(articles) == len(items) > 200
     assert all(a.title and a.url and a.published_at and a.source and a.text for a in articles)
     assert all(a.extra.get("doc_id") for a in articles)
+
+
+def test_html_with_only_navigation_fails(tmp_path):
+    path = write(tmp_path / "nav.html", "<html><body><nav>Home | About</nav></body></html>")
+    assert "no article text found in the HTML" in read_failure(path).reason

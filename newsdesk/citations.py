@@ -1,0 +1,130 @@
+"""Citation markers in an answer, and the check that a cited sentence supports its claim.
+
+The support check is a lexical heuristic (no NLI model can be had offline): a claim is
+supported when the cited sentences hold every specific it adds to the question (numbers,
+names, dates) and most of its other new content words. Its accuracy on the sample Q&A set
+is measured by `eval/support_check.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_MARKER_RUN = r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+"
+# "claim. [1]" -> the marker belongs to the sentence before it.
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])(" + _MARKER_RUN + r")")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*|\d[\d,.]*\d|\d")
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+}
+STOPWORDS = frozenset(
+    """a an the and or but if then of to in on at by for with from into over under about as
+    is are was were be been being am do does did done has have had having it its it's this
+    that these those there here which who whom whose what when where why how not no nor so
+    than too very can could will would shall should may might must also just only said says
+    say according he she they them their his her him we us our you your i me my mr ms mrs
+    s t one two yes more most much many such any some all each other another same both
+    answer question article articles sentence sentences""".split()
+)
+
+SUPPORT_THRESHOLD = 0.6
+
+
+@dataclass
+class Claim:
+    """One answer sentence and the marker numbers it carries."""
+
+    text: str
+    markers: list[int] = field(default_factory=list)
+
+
+def normalise_markers(answer: str) -> str:
+    """Move markers written after the full stop to before it: 'x. [1]' -> 'x [1].'."""
+    def swap(m: re.Match) -> str:
+        return " " + m.group(2).strip() + m.group(1)
+
+    return _MARKERS_AFTER_STOP.sub(swap, answer)
+
+
+def marker_numbers(text: str) -> list[int]:
+    """All numbers in `[1]`, `[1][2]` and `[1, 2]` markers, in order, without repeats."""
+    seen: list[int] = []
+    for m in MARKER.finditer(text):
+        for part in re.split(r"[,;]", m.group(1)):
+            n = int(part)
+            if n not in seen:
+                seen.append(n)
+    return seen
+
+
+def strip_markers(text: str) -> str:
+    """The text without markers, spacing tidied."""
+    text = MARKER.sub("", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
+def _stem(word: str) -> str:
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix in ("ing", "ed", "es", "s", "ly"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _number(token: str) -> str:
+    return token.replace(",", "").rstrip(".")
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words and numbers of a text."""
+    terms = set()
+    for tok in _WORD.findall(text):
+        if tok[0].isdigit():
+            terms.add(_number(tok))
+        elif tok.lower() not in STOPWORDS and len(tok) > 1:
+            terms.add(_stem(tok))
+    return terms
+
+
+def specifics(text: str) -> set[str]:
+    """Numbers, names and dates in a text: what a supporting sentence must contain."""
+    out = set()
+    tokens = _WORD.findall(text)
+    for i, tok in enumerate(tokens):
+        if tok[0].isdigit():
+            out.add(_number(tok))
+        elif tok.lower() in _MONTHS:
+            out.add(tok.lower())
+        elif tok[0].isupper() and i > 0 and tok.lower() not in STOPWORDS:
+            out.add(_stem(tok))
+    return out
+
+
+def support_score(claim: str, sentences: list[str], question: str = "") -> float:
+    """How well `sentences` together support `claim`, in [0, 1]; 0 if a specific is missing.
+
+    Words the question already states don't need support: the claim's new information does.
+    """
+    evidence = set()
+    for s in sentences:
+        evidence |= content_terms(s)
+    asked = content_terms(question)
+    new_specifics = specifics(claim) - asked
+    if any(spec not in evidence for spec in new_specifics):
+        return 0.0
+    terms = content_terms(claim)
+    new_terms = terms - asked or terms
+    if not new_terms:
+        return 0.0
+    return len(new_terms & evidence) / len(new_terms)
+
+
+def supports(claim: str, sentences: list[str], question: str = "") -> bool:
+    """True when `sentences` support `claim` (see `support_score`)."""
+    return support_score(claim, sentences, question) >= SUPPORT_THRESHOLD

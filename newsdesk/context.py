@@ -1,0 +1,116 @@
+"""From retrieved chunks to the numbered sentences the LLM sees, grouped under article headers."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from newsdesk.citations import content_terms
+
+
+@dataclass
+class Candidate:
+    """A sentence the LLM may cite: verbatim article text at `[start, end)`."""
+
+    doc_id: str
+    title: str
+    source: str
+    published_at: str
+    url: str
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    chunk_rank: int = 0
+
+
+def candidates_from_chunks(chunks: Iterable[tuple[str, dict[str, Any]]]) -> list[Candidate]:
+    """Every sentence of the retrieved chunks, in rank order; `chunks` are (text, metadata)."""
+    out: list[Candidate] = []
+    for rank, (text, meta) in enumerate(chunks):
+        base = int(meta["start"])
+        for start, end in json.loads(meta["sentences"]):
+            sentence = text[start - base : end - base]
+            if sentence.strip():
+                out.append(
+                    Candidate(
+                        doc_id=meta["doc_id"],
+                        title=meta.get("title", ""),
+                        source=meta.get("source", ""),
+                        published_at=meta.get("published_at", ""),
+                        url=meta.get("url", ""),
+                        start=start,
+                        end=end,
+                        text=sentence,
+                        chunk_rank=rank,
+                    )
+                )
+    return out
+
+
+def select_sentences(
+    question: str,
+    candidates: list[Candidate],
+    *,
+    max_sentences: int = 8,
+    max_chars: int = 2400,
+    min_articles: int = 3,
+) -> list[Candidate]:
+    """The sentences most worth showing the LLM, ordered by article then position.
+
+    Each sentence is scored by the idf-weighted share of the question's terms it holds,
+    plus a small bonus for its chunk's retrieval rank; the best sentence of each of the
+    top `min_articles` articles is kept so multi-article questions have their evidence.
+    """
+    question_terms = content_terms(question)
+    term_sets = [content_terms(c.text) for c in candidates]
+    n = len(candidates) or 1
+    idf = {
+        t: math.log(1 + n / (1 + sum(1 for ts in term_sets if t in ts))) for t in question_terms
+    }
+    total = sum(idf.values()) or 1.0
+    for cand, terms in zip(candidates, term_sets):
+        cand.score = sum(idf[t] for t in question_terms & terms) / total + 0.1 / (1 + cand.chunk_rank)
+
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    chosen: list[Candidate] = []
+    seen_docs: list[str] = []
+    for cand in ranked:  # the best sentence of each leading article first
+        if cand.doc_id not in seen_docs and len(seen_docs) < min_articles:
+            seen_docs.append(cand.doc_id)
+            chosen.append(cand)
+    used = sum(len(c.text) for c in chosen)
+    for cand in ranked:
+        if len(chosen) >= max_sentences:
+            break
+        if cand in chosen or used + len(cand.text) > max_chars:
+            continue
+        chosen.append(cand)
+        used += len(cand.text)
+
+    doc_order = {}
+    for cand in sorted(chosen, key=lambda c: -c.score):
+        doc_order.setdefault(cand.doc_id, len(doc_order))
+    return sorted(chosen, key=lambda c: (doc_order[c.doc_id], c.start))
+
+
+def _as_data(text: str) -> str:
+    # Article text is data: one line per sentence, and it can't close the <articles> block
+    # or pose as a header, a numbered sentence or a new question.
+    flat = " ".join(text.split())
+    return flat.replace("<", "‹").replace(">", "›")
+
+
+def format_context(sentences: list[Candidate]) -> str:
+    """Numbered sentences `[1] ...` under `## Title - Source - Date` headers."""
+    lines: list[str] = []
+    current = None
+    for n, cand in enumerate(sentences, start=1):
+        if cand.doc_id != current:
+            current = cand.doc_id
+            header = " - ".join(p for p in (cand.title, cand.source, cand.published_at) if p)
+            lines.append(f"## {_as_data(header) or 'Untitled'}")
+        lines.append(f"[{n}] {_as_data(cand.text)}")
+    return "\n".join(lines)
