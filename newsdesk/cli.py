@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -104,6 +105,67 @@ def ingest(
     )
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+LLMOpt = Annotated[
+    Optional[str],
+    typer.Option("--llm", help="LLM backend: local, tiny, openai, ollama or fake [env NEWSDESK_LLM].", show_default=False),
+]
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer object as JSON.")] = False,
+    since: Annotated[
+        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only articles published on or after this date.")
+    ] = None,
+    until: Annotated[
+        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only articles published on or before this date.")
+    ] = None,
+    source: Annotated[
+        Optional[list[str]], typer.Option(help="Only articles from this publisher (repeatable).")
+    ] = None,
+    llm: LLMOpt = None,
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Answer a question from the indexed articles, citing the sentences that support it."""
+    if not question.strip():
+        raise UserError("the question is empty - ask something, e.g. newsdesk ask \"Who met in Islamabad?\"", EXIT_USAGE)
+    try:
+        settings = load_settings(config, index=index, llm=llm)
+    except SettingsError as exc:
+        raise UserError(str(exc), EXIT_USAGE) from None
+
+    from index.retrieve import SearchFilters
+    from newsdesk.answer import Answer
+    from newsdesk.engine import AnswerEngine, EngineError
+    from newsdesk.render_text import print_answer
+
+    filters = SearchFilters(
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        sources=tuple(source or ()),
+    )
+    engine = AnswerEngine(settings)
+    err = Console(stderr=True, soft_wrap=True)
+    live = not as_json and sys.stdout.isatty()
+    answer = None
+    try:
+        for item in engine.stream(question, filters=filters):
+            if isinstance(item, Answer):
+                answer = item
+            elif live:
+                err.print(item, end="", markup=False, highlight=False)
+    except EngineError as exc:
+        raise UserError(str(exc)) from None
+    if live:
+        err.print()
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_answer(answer, Console(soft_wrap=True, highlight=False))
 
 
 @index_app.command("stats")

@@ -23,6 +23,7 @@ class Candidate:
     end: int
     text: str
     score: float = 0.0
+    overlap: float = 0.0
     chunk_rank: int = 0
 
 
@@ -72,7 +73,8 @@ def select_sentences(
     }
     total = sum(idf.values()) or 1.0
     for cand, terms in zip(candidates, term_sets):
-        cand.score = sum(idf[t] for t in question_terms & terms) / total + 0.1 / (1 + cand.chunk_rank)
+        cand.overlap = sum(idf[t] for t in question_terms & terms) / total
+        cand.score = cand.overlap + 0.1 / (1 + cand.chunk_rank)
 
     ranked = sorted(candidates, key=lambda c: -c.score)
     chosen: list[Candidate] = []

@@ -1,0 +1,113 @@
+"""Turn the LLM's reply into an Answer: parse markers, check each claim's support, or abstain."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.sentences import split_sentences
+from newsdesk.answer import ABSTAIN_TEXT, Answer, Citation
+from newsdesk.citations import (
+    SUPPORT_THRESHOLD,
+    content_terms,
+    marker_numbers,
+    normalise_markers,
+    strip_markers,
+    support_score,
+)
+from newsdesk.context import Candidate
+
+_INSUFFICIENT = re.compile(
+    r"^\W*(insufficient|the (numbered )?(sentences|articles) do(es)? not|the articles don'?t say)",
+    re.IGNORECASE,
+)
+
+
+def says_insufficient(reply: str) -> bool:
+    """True when the model declined: INSUFFICIENT, or 'the articles do not ...' up front."""
+    return bool(_INSUFFICIENT.match(reply.strip()))
+
+
+def _claims(reply: str) -> list[tuple[str, list[int], str]]:
+    """(text without markers, marker numbers, final punctuation) per answer sentence."""
+    text = normalise_markers(" ".join(reply.split()))
+    out = []
+    for start, end in split_sentences(text):
+        piece = text[start:end]
+        markers = marker_numbers(piece)
+        plain = strip_markers(piece)
+        stop = plain[-1] if plain and plain[-1] in ".!?" else "."
+        plain = plain.rstrip(".!?").rstrip()
+        if plain:
+            out.append((plain, markers, stop))
+    return out
+
+
+def _best(claim: str, shown: list[Candidate], question: str) -> tuple[int, float]:
+    scores = [support_score(claim, [c.text], question) for c in shown]
+    if not scores:
+        return -1, 0.0
+    best = max(range(len(scores)), key=lambda i: scores[i])
+    return best, scores[best]
+
+
+def build_answer(question: str, reply: str, shown: list[Candidate]) -> Answer:
+    """Check the reply against the sentences the LLM was shown (numbered from 1).
+
+    Markers pointing nowhere are dropped; a claim whose cited sentences don't support it
+    is re-pointed to a shown sentence that does, else its citations are flagged
+    unsupported; an uncited claim gets the best supporting sentence when one clears the
+    threshold. No supported claim at all means abstention.
+    """
+    if not shown or says_insufficient(reply):
+        return abstention(question)
+    sentences_out: list[str] = []
+    cited: dict[int, tuple[int, bool]] = {}  # shown index -> (public n, supported)
+    any_supported = False
+    for claim, markers, stop in _claims(reply):
+        valid = [m - 1 for m in markers if 1 <= m <= len(shown)]
+        refs: list[tuple[int, bool]] = []
+        if valid and support_score(claim, [shown[i].text for i in valid], question) >= SUPPORT_THRESHOLD:
+            claim_terms = content_terms(claim)
+            for i in valid:
+                refs.append((i, bool(claim_terms & content_terms(shown[i].text))))
+        else:
+            best, score = _best(claim, shown, question)
+            if score >= SUPPORT_THRESHOLD:
+                refs.append((best, True))
+            else:
+                refs.extend((i, False) for i in valid)
+        if any(ok for _, ok in refs):
+            any_supported = True
+        numbers = []
+        for i, ok in refs:
+            if i not in cited:
+                cited[i] = (len(cited) + 1, ok)
+            elif ok and not cited[i][1]:
+                cited[i] = (cited[i][0], True)
+            numbers.append(cited[i][0])
+        markers_text = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+        sentences_out.append(f"{claim} {markers_text}{stop}" if markers_text else f"{claim}{stop}")
+
+    if not any_supported:
+        return abstention(question)
+    citations = [
+        Citation(
+            n=n,
+            doc_id=shown[i].doc_id,
+            title=shown[i].title,
+            source=shown[i].source,
+            published_at=shown[i].published_at,
+            url=shown[i].url,
+            sentence=shown[i].text,
+            start=shown[i].start,
+            end=shown[i].end,
+            supported=ok,
+        )
+        for i, (n, ok) in sorted(cited.items(), key=lambda kv: kv[1][0])
+    ]
+    return Answer(question=question, answer=" ".join(sentences_out), abstained=False, citations=citations)
+
+
+def abstention(question: str) -> Answer:
+    """The plain 'the articles don't say' answer, citing nothing."""
+    return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True)
