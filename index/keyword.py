@@ -1,0 +1,344 @@
+"""BM25 keyword index over every chunk in Chroma, cached on disk beside the index.
+
+Chroma is the source of truth; the files under `<settings.index>/bm25/` are only a cache.
+The cache records a fingerprint of the manifest (sorted doc_id/hash pairs of completed
+articles, the chunk count and the tokenizer), so a cache that is missing, stale (another
+ingest, another machine writing to the same Chroma server) or built by another tokenizer
+is rebuilt from Chroma on first use. Each chunk is indexed with its article's title,
+publisher and date in front, so "the TechCrunch article of October 5" matches on words.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from index.store import IndexStore
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR = "bm25"
+# Bump when the indexed text or the tokenizer changes: old caches then rebuild.
+FORMAT = "newsdesk-bm25-v1"
+NO_DATE = np.iinfo(np.int64).min
+_DONE = "done"  # index.store.DONE, spelled out so this module loads without chromadb
+_PAGE = 2000
+_WORD = re.compile(r"\w\w+|\d", re.UNICODE)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+# Words that frame a question about news rather than name its subject; only dropped
+# from queries, so an article about a news "report" still matches on its content words.
+_QUERY_FRAME_WORDS = frozenset(
+    "article articles report reports reported reporting published publication "
+    "according mentioned mention discussed discuss suggest suggests story stories".split()
+)
+
+
+class Filters(Protocol):
+    """What the keyword side needs from search filters (index.retrieve.SearchFilters)."""
+
+    @property
+    def sources(self) -> Sequence[str]: ...
+
+    def ts_range(self) -> tuple[int | None, int | None]:
+        """Inclusive (lowest, highest) published_ts allowed; None for an open side."""
+        ...
+
+
+class Tokenizer:
+    """Lower-cased words, English stop words dropped, Snowball-stemmed when PyStemmer is installed."""
+
+    def __init__(self) -> None:
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        self._stop = frozenset(STOPWORDS_EN_PLUS)
+        try:
+            import Stemmer  # PyStemmer
+
+            self._stem = Stemmer.Stemmer("english").stemWords
+            self.name = f"{FORMAT}/snowball-english"
+        except ImportError:
+            self._stem = None
+            self.name = f"{FORMAT}/no-stemmer"
+
+    def __call__(self, text: str) -> list[str]:
+        """The index terms of `text`."""
+        words = [w for w in _WORD.findall(text.translate(_APOSTROPHES).lower()) if w not in self._stop]
+        return self._stem(words) if self._stem else words
+
+    def query(self, text: str) -> list[str]:
+        """The index terms of a question: as `__call__`, less words that only frame it."""
+        words = [w for w in _WORD.findall(text.translate(_APOSTROPHES).lower()) if w not in self._stop]
+        words = [w for w in words if w not in _QUERY_FRAME_WORDS]
+        return self._stem(words) if self._stem else words
+
+
+def date_words(published_at: str) -> str:
+    """'2023-10-05' -> '2023-10-05 October 5, 2023', so both spellings of a date match."""
+    try:
+        day = date.fromisoformat(published_at)
+    except ValueError:
+        return published_at
+    return f"{published_at} {calendar.month_name[day.month]} {day.day}, {day.year}"
+
+
+def indexed_text(text: str, meta: dict[str, Any]) -> str:
+    """What BM25 sees for a chunk: title, publisher and date words, then the chunk text."""
+    header = [meta.get("title", ""), meta.get("source", ""), date_words(meta.get("published_at", ""))]
+    return "\n".join([*[h for h in header if h], text])
+
+
+def fingerprint(store: IndexStore, tokenizer_name: str) -> str:
+    """A digest of what the keyword index must reflect: completed articles, chunk count, tokenizer."""
+    got = store.manifest.get(where={"state": _DONE}, include=["metadatas"])
+    pairs = sorted(f"{i}\x00{m.get('hash', '')}" for i, m in zip(got["ids"], got["metadatas"]))
+    digest = hashlib.sha256(tokenizer_name.encode())
+    digest.update(str(store.chunks.count()).encode())
+    for pair in pairs:
+        digest.update(pair.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over all chunks plus per-chunk publisher and date for filtering and boosts."""
+
+    fingerprint: str
+    tokenizer: Tokenizer
+    ids: list[str]
+    doc_ids: list[str]
+    published_ts: np.ndarray  # int64, NO_DATE when unknown
+    source_codes: np.ndarray  # int32 index into `sources`
+    sources: list[str]
+    bm25: Any = None  # bm25s.BM25, None when the index holds no chunk
+
+    def __post_init__(self) -> None:
+        self._row = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, chunk_id: str) -> int | None:
+        """Position of a chunk in the arrays, or None when the index does not hold it."""
+        return self._row.get(chunk_id)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean array of the chunks the filters allow, or None when nothing is filtered."""
+        if filters is None:
+            return None
+        low, high = filters.ts_range()
+        keep = np.ones(len(self.ids), dtype=bool)
+        if low is not None or high is not None:
+            known = self.published_ts != NO_DATE
+            keep &= known
+            if low is not None:
+                keep &= self.published_ts >= low
+            if high is not None:
+                keep &= self.published_ts <= high
+        if filters.sources:
+            allowed = set(filters.sources)
+            wanted = [i for i, s in enumerate(self.sources) if s in allowed]
+            keep &= np.isin(self.source_codes, np.asarray(wanted, dtype=np.int32))
+        if low is None and high is None and not filters.sources:
+            return None
+        return keep
+
+    def scores(self, query: str, filters: Filters | None = None) -> np.ndarray:
+        """BM25 score of every chunk for `query` (0 for chunks the filters exclude)."""
+        out = np.zeros(len(self.ids), dtype=np.float32)
+        if self.bm25 is None:
+            return out
+        vocab = self.bm25.vocab_dict
+        terms = [vocab[t] for t in self.tokenizer.query(query) if t in vocab]
+        if not terms:
+            return out
+        out = np.asarray(self.bm25.get_scores_from_ids(terms), dtype=np.float32)
+        keep = self.mask(filters)
+        if keep is not None:
+            out = np.where(keep, out, 0.0).astype(np.float32)
+        return out
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """Top `k` (chunk_id, BM25 score) for `query` among chunks the filters allow, best first.
+
+        Chunks sharing no term with the query are never returned.
+        """
+        return self.top(self.scores(query, filters), k)
+
+    def top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Best `k` (chunk_id, score) of a score array, positive scores only."""
+        if k <= 0 or not len(scores):
+            return []
+        k = min(k, len(scores))
+        part = np.argpartition(-scores, k - 1)[:k]
+        part = part[np.argsort(-scores[part], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in part if scores[i] > 0]
+
+
+def build(store: IndexStore, tokenizer: Tokenizer | None = None) -> KeywordIndex:
+    """Build the keyword index from every chunk of every completed article in Chroma."""
+    import bm25s
+
+    tokenizer = tokenizer or Tokenizer()
+    # Fingerprint first: a write that lands while we read makes the next check rebuild.
+    digest = fingerprint(store, tokenizer.name)
+    done = set(store.manifest.get(where={"state": _DONE}, include=[])["ids"])
+    ids: list[str] = []
+    doc_ids: list[str] = []
+    stamps: list[int] = []
+    codes: list[int] = []
+    sources: dict[str, int] = {}
+    corpus: list[list[str]] = []
+    offset = 0
+    while True:
+        got = store.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+        if not got["ids"]:
+            break
+        offset += len(got["ids"])
+        for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            if meta.get("doc_id") not in done:
+                continue  # an article still being written is not visible yet
+            ids.append(chunk_id)
+            doc_ids.append(meta["doc_id"])
+            stamps.append(int(meta["published_ts"]) if meta.get("published_ts") is not None else NO_DATE)
+            codes.append(sources.setdefault(meta.get("source", ""), len(sources)))
+            corpus.append(tokenizer(indexed_text(text or "", meta)))
+    bm25 = None
+    if ids:
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+    return KeywordIndex(
+        fingerprint=digest,
+        tokenizer=tokenizer,
+        ids=ids,
+        doc_ids=doc_ids,
+        published_ts=np.asarray(stamps, dtype=np.int64),
+        source_codes=np.asarray(codes, dtype=np.int32),
+        sources=list(sources),
+        bm25=bm25,
+    )
+
+
+def cache_dir(settings: Any) -> Path:
+    """Where the keyword cache of this index lives."""
+    return Path(settings.index) / CACHE_DIR
+
+
+def save(index: KeywordIndex, folder: Path) -> None:
+    """Write the index to `folder`, replacing what was there in one rename."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    if index.bm25 is not None:
+        index.bm25.save(str(tmp / "bm25"), show_progress=False)
+    np.save(tmp / "published_ts.npy", index.published_ts)
+    np.save(tmp / "source_codes.npy", index.source_codes)
+    (tmp / "chunks.json").write_text(
+        json.dumps({"ids": index.ids, "doc_ids": index.doc_ids, "sources": index.sources}),
+        encoding="utf-8",
+    )
+    # Written last: a folder without it is never loaded.
+    (tmp / "meta.json").write_text(
+        json.dumps({"fingerprint": index.fingerprint, "tokenizer": index.tokenizer.name}),
+        encoding="utf-8",
+    )
+    old = folder.with_name(f"{folder.name}.old-{os.getpid()}-{threading.get_ident()}")
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load(folder: Path, tokenizer: Tokenizer | None = None) -> KeywordIndex | None:
+    """The cached index in `folder`, or None when it is absent, unreadable or from another tokenizer."""
+    import bm25s
+
+    tokenizer = tokenizer or Tokenizer()
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("tokenizer") != tokenizer.name:
+            return None
+        chunks = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+        bm25 = None
+        if chunks["ids"]:
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+        return KeywordIndex(
+            fingerprint=meta["fingerprint"],
+            tokenizer=tokenizer,
+            ids=chunks["ids"],
+            doc_ids=chunks["doc_ids"],
+            published_ts=np.load(folder / "published_ts.npy"),
+            source_codes=np.load(folder / "source_codes.npy"),
+            sources=chunks["sources"],
+            bm25=bm25,
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        log.info("keyword cache at %s unusable (%s); rebuilding", folder, exc)
+        return None
+
+
+def refresh(store: IndexStore, settings: Any, *, current: KeywordIndex | None = None) -> KeywordIndex:
+    """The keyword index matching the store now: `current` or the cache if fresh, else rebuilt and saved.
+
+    Ingest calls this after writing; retrieval calls it when it loads. A cache folder
+    that cannot be written (read-only index) leaves the rebuilt index in memory only.
+    """
+    tokenizer = current.tokenizer if current is not None else Tokenizer()
+    wanted = fingerprint(store, tokenizer.name)
+    if current is not None and current.fingerprint == wanted:
+        return current
+    folder = cache_dir(settings)
+    cached = load(folder, tokenizer)
+    if cached is not None and cached.fingerprint == wanted:
+        return cached
+    index = build(store, tokenizer)
+    try:
+        save(index, folder)
+    except OSError as exc:
+        log.warning("cannot write the keyword cache at %s (%s); using it from memory", folder, exc)
+    return index
+
+
+class LiveKeywordIndex:
+    """A keyword index that a long-lived process keeps in step with the store.
+
+    The fingerprint reads the whole manifest, so it is checked at most once every
+    `recheck_seconds` (and on every call when that is 0), not per query.
+    """
+
+    def __init__(self, store: IndexStore, settings: Any, recheck_seconds: float = 10.0) -> None:
+        self._store = store
+        self._settings = settings
+        self._recheck = recheck_seconds
+        self._lock = threading.Lock()
+        self._index: KeywordIndex | None = None
+        self._checked = 0.0
+
+    def get(self) -> KeywordIndex:
+        """The current index, rebuilt first when the store has changed since it was made."""
+        with self._lock:
+            now = time.monotonic()
+            if self._index is None or now - self._checked >= self._recheck:
+                self._index = refresh(self._store, self._settings, current=self._index)
+                self._checked = time.monotonic()
+            return self._index
+
+
+def utc_day_start(day: date) -> int:
+    """Epoch seconds of `day` at 00:00 UTC, as ingest stores published_ts."""
+    return calendar.timegm(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timetuple())
