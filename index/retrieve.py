@@ -229,8 +229,12 @@ class SourceMatcher:
 def named_dates(question: str) -> list[tuple[int, int]]:
     """Inclusive published_ts ranges of the days or months a question names."""
     ranges: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(question):
+            if any(m.start() < end and start < m.end() for start, end in taken):
+                continue  # "Oct 2023" inside "5th Oct 2023" is not a second, month-wide date
+            taken.append(m.span())
             parts = m.groupdict()
             month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()]
             year = int(parts["year"])

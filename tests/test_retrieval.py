@@ -1,0 +1,254 @@
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from llama_index.vector_stores.chroma.base import _to_chroma_filter
+
+from eval.datasets import load_multihop
+from index import keyword
+from index.keyword import LiveKeywordIndex, cache_dir, refresh
+from index.retrieve import (
+    BM25Retriever,
+    FusionConfig,
+    HybridRetriever,
+    SearchFilters,
+    SourceMatcher,
+    named_dates,
+    retrieve,
+)
+from index.store import IndexStore
+from ingest.pipeline import ingest_paths
+from newsdesk.embedding import FakeEmbedder
+from tests.conftest import REPO, SAMPLE
+
+QA = REPO / "data" / "sample" / "qa.jsonl"
+
+
+def _fake(_settings):
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory):
+    """The sample articles ingested once with the fake embedder (tests copy it before changing it)."""
+    from newsdesk.settings import load_settings
+
+    settings = load_settings(None, index=tmp_path_factory.mktemp("sample") / "index", embedder="fake")
+    report = ingest_paths([SAMPLE], settings, embedder_factory=_fake)
+    assert report.ok and len(report.added) == 12
+    refresh(IndexStore(settings), settings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def hybrid(sample_index):
+    store = IndexStore(sample_index)
+    return HybridRetriever(store, FakeEmbedder(), sample_index, top_k=8)
+
+
+def _passages(nodes):
+    return [n.node.get_content() for n in nodes]
+
+
+def test_hybrid_finds_the_evidence_of_the_sample_questions(hybrid):
+    answerable = [q for q in load_multihop(QA) if q.facts]
+    found = 0
+    for q in answerable:
+        passages = "".join("".join(p.split()) for p in _passages(hybrid.search(q.question, top_k=4)))
+        found += all("".join(f.split()) in passages for f in q.facts)
+    assert found / len(answerable) >= 0.85
+
+
+def test_results_carry_the_chunk_metadata_on_both_sides(hybrid, sample_index):
+    store = IndexStore(sample_index)
+    question = "Who led the US delegation that held minerals talks with Pakistan's finance minister?"
+    for method in ("dense", "bm25", "convex"):
+        nodes = hybrid.with_fusion(FusionConfig(method=method)).search(question, top_k=3)
+        assert nodes and all(n.score is not None for n in nodes)
+        top = nodes[0].node
+        stored = store.chunks.get(ids=[top.node_id], include=["documents", "metadatas"])
+        assert top.get_content() == stored["documents"][0]
+        assert top.metadata == stored["metadatas"][0]
+        assert json.loads(top.metadata["sentences"])
+    assert "Strayer" in _passages(hybrid.search(question, top_k=1))[0]
+
+
+def test_retrieve_function_and_llamaindex_api(sample_index):
+    store = IndexStore(sample_index)
+    nodes = retrieve("antimony prices quadruple", store, FakeEmbedder(), sample_index, top_k=3)
+    assert len(nodes) == 3 and "Antimony" in nodes[0].node.metadata["title"]
+    retriever = HybridRetriever(
+        store, FakeEmbedder(), sample_index, filters=SearchFilters(sources=("Minerals Monitor",)), top_k=2
+    )
+    got = retriever.retrieve("copper record")
+    assert got and {n.node.metadata["source"] for n in got} == {"Minerals Monitor"}
+
+
+def test_filters_make_the_same_where_clause_on_both_paths():
+    f = SearchFilters(since=date(2025, 10, 1), until=date(2025, 10, 31), sources=("Daily Times", "Commodity Wire"))
+    assert _to_chroma_filter(f.metadata_filters()) == f.where()
+    only_source = SearchFilters(sources=("Daily Times",))
+    assert only_source.where() == {"source": {"$in": ["Daily Times"]}}
+    assert _to_chroma_filter(only_source.metadata_filters()) == only_source.where()
+    assert SearchFilters().where() is None and SearchFilters().metadata_filters() is None
+    with pytest.raises(ValueError):
+        SearchFilters(since=date(2025, 11, 2), until=date(2025, 11, 1))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        SearchFilters(since=date(2025, 10, 1)),
+        SearchFilters(until=date(2025, 10, 10)),
+        SearchFilters(since=date(2025, 10, 3), until=date(2025, 11, 5)),
+        SearchFilters(sources=("Minerals Monitor", "Daily Times")),
+        SearchFilters(since=date(2025, 11, 1), sources=("Minerals Monitor",)),
+    ],
+)
+def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters):
+    store = IndexStore(sample_index)
+    question = "copper antimony rare earth prices Pakistan China export"
+    low, high = filters.ts_range()
+
+    def allowed(meta):
+        if filters.sources and meta["source"] not in filters.sources:
+            return False
+        if low is not None or high is not None:
+            ts = meta.get("published_ts")
+            if ts is None or (low is not None and ts < low) or (high is not None and ts > high):
+                return False
+        return True
+
+    everything = store.chunks.get(include=["metadatas"])
+    expected = {i for i, m in zip(everything["ids"], everything["metadatas"]) if allowed(m)}
+    assert expected and len(expected) < len(everything["ids"])
+
+    bm25 = BM25Retriever(store, hybrid.keyword, top_k=50, filters=filters).retrieve(question)
+    assert bm25 and all(allowed(n.node.metadata) for n in bm25)
+    dense = hybrid.with_fusion(FusionConfig(method="dense")).search(question, filters, top_k=50)
+    assert {n.node.node_id for n in dense} == expected  # dense ranks every allowed chunk
+    fused = hybrid.search(question, filters, top_k=50)
+    assert fused and {n.node.node_id for n in fused} <= expected
+
+
+def test_undated_articles_are_excluded_by_date_filters(hybrid):
+    nodes = hybrid.search("cobalt export quotas Congo", SearchFilters(since=date(2000, 1, 1)), top_k=50)
+    assert nodes and all("published_ts" in n.node.metadata for n in nodes)
+    unfiltered = hybrid.search("cobalt export quotas Congo", top_k=3)
+    assert any("published_ts" not in n.node.metadata for n in unfiltered)
+
+
+def test_named_sources_and_dates_are_found():
+    matcher = SourceMatcher(["TechCrunch", "The Age", "The Independent - Life and Style", "usatoday.com", "Cnbc | World"])
+    found = matcher.codes("Did the Techcrunch piece and The Independent agree, per CNBC and USA Today?")
+    assert found == {0, 2, 4}
+    assert matcher.codes("in the age of AI") == set()
+    assert matcher.codes("the 'The Age' article") == {1}
+    day = 1696464000  # 2023-10-05
+    assert named_dates("published on October 5, 2023") == [(day, day)]
+    assert named_dates("on 2023-10-05 and 5th Oct 2023") == [(day, day), (day, day)]
+    (month,) = named_dates("in October 2023")
+    assert month[0] == 1696118400 and month[1] - month[0] == 30 * 86400
+
+
+# -- the keyword cache --------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_index(sample_index, tmp_path):
+    """A private copy of the sample index, safe to ingest into."""
+    from newsdesk.settings import load_settings
+
+    shutil.copytree(sample_index.index, tmp_path / "index")
+    return load_settings(None, index=tmp_path / "index", embedder="fake")
+
+
+def _count_builds(monkeypatch):
+    calls = []
+    real = keyword.build
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(keyword, "build", counting)
+    return calls
+
+
+def _new_article(folder):
+    folder.mkdir()
+    (folder / "lithium.md").write_text(
+        "---\ntitle: Lithium brine project wins zirconium-free permit\nsource: Andes Mining Daily\n"
+        "published_at: \"2025-11-20\"\nurl: https://example.com/andes/lithium-brine\n---\n"
+        "A lithium brine project in the Atacama received its environmental permit on Thursday. "
+        "The operator said first production of battery-grade carbonate is planned for 2027.\n",
+        encoding="utf-8",
+    )
+
+
+def test_fresh_cache_is_reused(own_index, monkeypatch):
+    store = IndexStore(own_index)
+    assert (cache_dir(own_index) / "meta.json").is_file()
+    builds = _count_builds(monkeypatch)
+    index = refresh(store, own_index)
+    assert builds == [] and len(index) == store.chunks.count()
+    assert refresh(store, own_index, current=index) is index
+
+
+def test_cache_is_rebuilt_after_another_ingest(own_index, tmp_path, monkeypatch):
+    store = IndexStore(own_index)
+    live = LiveKeywordIndex(store, own_index, recheck_seconds=0)
+    before = live.get()
+    assert not before.search("Atacama zirconium", 5)
+    _new_article(tmp_path / "more")
+    ingest_paths([tmp_path / "more"], own_index, embedder_factory=_fake, store=store)
+    builds = _count_builds(monkeypatch)
+    after = live.get()
+    assert builds == [1] and after.fingerprint != before.fingerprint
+    (best_id, _), *_ = after.search("Atacama zirconium", 5)
+    assert store.chunks.get(ids=[best_id])["metadatas"][0]["source"] == "Andes Mining Daily"
+    # The rebuilt index was saved: a new process would load it, not rebuild it.
+    assert json.loads((cache_dir(own_index) / "meta.json").read_text())["fingerprint"] == after.fingerprint
+    assert refresh(store, own_index).fingerprint == after.fingerprint and builds == [1]
+
+
+def test_cache_is_rebuilt_when_deleted_or_tampered(own_index, monkeypatch):
+    store = IndexStore(own_index)
+    builds = _count_builds(monkeypatch)
+    shutil.rmtree(cache_dir(own_index))
+    assert len(refresh(store, own_index)) == store.chunks.count() and builds == [1]
+    meta = cache_dir(own_index) / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "fingerprint": "old"}))
+    refresh(store, own_index)
+    assert builds == [1, 1]
+    (cache_dir(own_index) / "chunks.json").write_text("{not json")
+    refresh(store, own_index)
+    assert builds == [1, 1, 1]
+
+
+def test_cache_is_rebuilt_after_articles_are_removed(own_index):
+    store = IndexStore(own_index)
+    live = LiveKeywordIndex(store, own_index, recheck_seconds=0)
+    hits = live.get().search("Congo cobalt quotas", 1)
+    doc_id = store.chunks.get(ids=[hits[0][0]])["metadatas"][0]["doc_id"]
+    store.remove([doc_id])
+    assert all(not cid.startswith(doc_id) for cid, _ in live.get().search("Congo cobalt quotas", 50))
+
+
+def test_empty_index_returns_nothing(settings):
+    store = IndexStore(settings)
+    retriever = HybridRetriever(store, FakeEmbedder(), settings)
+    assert retriever.search("anything at all") == []
+
+
+def test_index_package_does_not_import_newsdesk():
+    code = (
+        "import sys, index.retrieve, index.keyword, index.embedding_adapter; "
+        "bad = [m for m in sys.modules if m == 'newsdesk' or m.startswith('newsdesk.')]; "
+        "assert not bad, bad"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
