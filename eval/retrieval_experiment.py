@@ -23,27 +23,30 @@ from statistics import quantiles
 
 from eval.datasets import QAItem, load_multihop, load_realtimeqa
 from eval.retrieval_metrics import answer_report, evidence_report
-from index.retrieve import FusionConfig, HybridRetriever
+from index.fusion import FusionConfig
+from index.retrieve import HybridRetriever
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 K = 10
 
 # Baselines first, then the fusion variants tried; the last is what index.retrieve ships.
+_PLAIN = dict(source_boost=0.0, date_boost=0.0, clause_weight=0.0)
 VARIANTS: dict[str, FusionConfig] = {
-    "dense": FusionConfig(method="dense", source_boost=0, date_boost=0),
-    "bm25": FusionConfig(method="bm25", source_boost=0, date_boost=0),
-    "rrf": FusionConfig(method="rrf", bm25_weight=0.5, source_boost=0, date_boost=0),
-    "rrf-bm25x2": FusionConfig(method="rrf", bm25_weight=2 / 3, source_boost=0, date_boost=0),
-    "rrf-bm25x3": FusionConfig(method="rrf", bm25_weight=0.75, source_boost=0, date_boost=0),
-    "convex-0.5": FusionConfig(method="convex", bm25_weight=0.5, source_boost=0, date_boost=0),
-    "convex-0.6": FusionConfig(method="convex", bm25_weight=0.6, source_boost=0, date_boost=0),
-    "convex-0.7": FusionConfig(method="convex", bm25_weight=0.7, source_boost=0, date_boost=0),
-    "bm25+boost": FusionConfig(method="bm25"),
-    "rrf-bm25x2+boost": FusionConfig(method="rrf", bm25_weight=2 / 3),
-    "convex-0.6+boost": FusionConfig(method="convex", bm25_weight=0.6),
-    "convex-0.6+boost+1/article": FusionConfig(method="convex", bm25_weight=0.6, per_article=1),
-    "shipped": FusionConfig(),
+    "dense": FusionConfig(method="dense", **_PLAIN),
+    "bm25": FusionConfig(method="bm25", **_PLAIN),
+    "rrf": FusionConfig(method="rrf", bm25_weight=0.5, **_PLAIN),
+    "rrf-bm25x2": FusionConfig(method="rrf", bm25_weight=2 / 3, **_PLAIN),
+    "convex-0.5": FusionConfig(method="convex", bm25_weight=0.5, **_PLAIN),
+    "convex-0.6": FusionConfig(method="convex", bm25_weight=0.6, **_PLAIN),
+    "convex-0.7": FusionConfig(method="convex", bm25_weight=0.7, **_PLAIN),
+    "bm25+boosts": FusionConfig(method="bm25", clause_weight=0.0),
+    "rrf-bm25x2+boosts": FusionConfig(method="rrf", bm25_weight=2 / 3, clause_weight=0.0),
+    "convex-0.6+boosts": FusionConfig(clause_weight=0.0),
+    "bm25+boosts+clauses": FusionConfig(method="bm25"),
+    "rrf-bm25x2+boosts+clauses": FusionConfig(method="rrf", bm25_weight=2 / 3),
+    "convex-0.6+boosts+clauses+1/article": FusionConfig(per_article=1),
+    "shipped (convex-0.6+boosts+clauses)": FusionConfig(),
 }
 
 
@@ -153,13 +156,12 @@ def table(name: str, results: dict[str, dict[str, float]]) -> str:
 def grid() -> dict[str, FusionConfig]:
     """A sweep around the shipped configuration, to check it sits on a plateau, not a spike."""
     out = {}
-    for method in ("convex", "rrf"):
-        for w in (0.5, 0.6, 0.7, 0.8):
-            for sb in (0.0, 0.25, 0.5, 1.0):
-                for db in (0.0, 0.25, 0.5):
-                    out[f"{method}-w{w}-s{sb}-d{db}"] = FusionConfig(
-                        method=method, bm25_weight=w, source_boost=sb, date_boost=db
-                    )
+    for w in (0.5, 0.6, 0.7, 0.8):
+        for boost in (0.0, 0.25, 0.5, 1.0):
+            for clause in (0.0, 0.25, 0.5, 1.0):
+                out[f"convex-w{w}-boost{boost}-clause{clause}"] = FusionConfig(
+                    bm25_weight=w, source_boost=boost, date_boost=boost, clause_weight=clause
+                )
     for n in (10, 20, 100):
         out[f"shipped-candidates{n}"] = FusionConfig(candidates=n)
     return out

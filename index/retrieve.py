@@ -11,14 +11,13 @@ source, published_at, published_ts when known, url, author), whichever side foun
 
 from __future__ import annotations
 
-import calendar
 import copy
 import math
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
+import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
@@ -30,7 +29,8 @@ from llama_index.core.vector_stores.types import (
 )
 
 from index.embedding_adapter import EmbedderAdapter, TextEmbedder
-from index.keyword import KeywordIndex, LiveKeywordIndex, utc_day_start
+from index.fusion import FusionConfig, SourceMatcher, boost_factors, clauses, cover, fuse, scaled, spread
+from index.keyword import NO_DATE, KeywordIndex, LiveKeywordIndex, utc_day_start
 
 if TYPE_CHECKING:
     from index.store import IndexStore
@@ -95,38 +95,15 @@ class SearchFilters:
         return MetadataFilters(filters=items, condition=FilterCondition.AND) if items else None
 
 
-@dataclass(frozen=True)
-class FusionConfig:
-    """How the two sides are combined; the defaults are what measured best (eval/retrieval_experiment.py).
-
-    method: 'rrf' (weighted reciprocal rank fusion), 'convex' (weighted sum of scores
-    scaled to [0, 1] by each side's best candidate), or 'dense' / 'bm25' (one side only).
-    candidates: chunks taken from each side before fusing.
-    source_boost / date_boost: multiply the fused score of chunks whose publisher / date
-    the question names by (1 + boost).
-    per_article: most chunks of one article in the results (0 = no limit); extra chunks
-    of an article are moved after the chunks of other articles, not dropped.
-    """
-
-    method: Literal["rrf", "convex", "dense", "bm25"] = "convex"
-    candidates: int = 50
-    bm25_weight: float = 0.6
-    rrf_k: int = 60
-    source_boost: float = 0.5
-    date_boost: float = 0.25
-    per_article: int = 0
-
-
-def make_node(chunk_id: str, text: str, metadata: dict[str, Any], score: float | None) -> NodeWithScore:
-    """The NodeWithScore both sides return for one chunk."""
-    node = TextNode(
+def make_node(chunk_id: str, text: str, metadata: dict[str, Any]) -> TextNode:
+    """The TextNode every retriever here returns for one chunk."""
+    return TextNode(
         id_=chunk_id,
         text=text,
         metadata=dict(metadata),
         excluded_embed_metadata_keys=list(_HIDDEN_KEYS),
         excluded_llm_metadata_keys=list(_HIDDEN_KEYS),
     )
-    return NodeWithScore(node=node, score=score)
 
 
 def fetch_nodes(store: IndexStore, scored: Sequence[tuple[str, float]]) -> list[NodeWithScore]:
@@ -135,7 +112,7 @@ def fetch_nodes(store: IndexStore, scored: Sequence[tuple[str, float]]) -> list[
         return []
     got = store.chunks.get(ids=[cid for cid, _ in scored], include=["documents", "metadatas"])
     found = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
-    return [make_node(cid, *found[cid], score) for cid, score in scored if cid in found]
+    return [NodeWithScore(node=make_node(cid, *found[cid]), score=score) for cid, score in scored if cid in found]
 
 
 class BM25Retriever(BaseRetriever):
@@ -175,123 +152,6 @@ def vector_index_for(store: IndexStore, embed_model: EmbedderAdapter) -> VectorS
     return VectorStoreIndex.from_vector_store(
         ChromaVectorStore(chroma_collection=store.chunks), embed_model=embed_model
     )
-
-
-# -- what a question names: publishers and dates ----------------------------------------
-
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-_MONTHS["sept"] = 9
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_DATE_PATTERNS = [
-    re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),
-    re.compile(rf"(?i)\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b"),
-    re.compile(rf"(?i)\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\s*,?\s+(?P<year>\d{{4}})\b"),
-    re.compile(rf"(?i)\b{_MONTH}\s+(?:of\s+)?(?P<year>\d{{4}})\b"),
-]
-_SPLIT_SOURCE = re.compile(r"\s+[-|:\u2013\u2014]\s+")
-
-
-def _alias_pattern(alias: str) -> re.Pattern[str] | None:
-    """Each word's first letter as written in the source name, the rest in any case:
-    'TechCrunch' matches 'Techcrunch', 'The Age' needs a capital A (not 'the age of')."""
-    words = alias.split()
-    if words and words[0].lower() == "the":
-        words = words[1:]
-    if not words or len(" ".join(words)) < 3:
-        return None
-    body = r"\s+".join(re.escape(w[0]) + (f"(?i:{re.escape(w[1:])})" if len(w) > 1 else "") for w in words)
-    return re.compile(rf"(?<!\w){body}(?!\w)")
-
-
-@dataclass
-class SourceMatcher:
-    """Finds the publishers of the index that a question names."""
-
-    sources: list[str]
-    _patterns: list[tuple[int, re.Pattern[str]]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        for code, name in enumerate(self.sources):
-            aliases = {name, _SPLIT_SOURCE.split(name)[0]}
-            if "." in name and " " not in name:  # a host name such as usatoday.com
-                aliases.add(name.split(".")[0])
-            for alias in aliases:
-                pattern = _alias_pattern(alias)
-                if pattern is not None:
-                    self._patterns.append((code, pattern))
-
-    def codes(self, question: str) -> set[int]:
-        """Codes (positions in `sources`) of the publishers named in `question`."""
-        return {code for code, pattern in self._patterns if pattern.search(question)}
-
-
-def named_dates(question: str) -> list[tuple[int, int]]:
-    """Inclusive published_ts ranges of the days or months a question names."""
-    ranges: list[tuple[int, int]] = []
-    taken: list[tuple[int, int]] = []
-    for pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(question):
-            if any(m.start() < end and start < m.end() for start, end in taken):
-                continue  # "Oct 2023" inside "5th Oct 2023" is not a second, month-wide date
-            taken.append(m.span())
-            parts = m.groupdict()
-            month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()]
-            year = int(parts["year"])
-            try:
-                if parts.get("day"):
-                    start = utc_day_start(date(year, month, int(parts["day"])))
-                    ranges.append((start, start))
-                else:
-                    last = calendar.monthrange(year, month)[1]
-                    ranges.append((utc_day_start(date(year, month, 1)), utc_day_start(date(year, month, last))))
-            except ValueError:
-                continue  # "February 30": not a date
-    return ranges
-
-
-# -- fusion ------------------------------------------------------------------------------
-
-
-def _rank_scores(ranked: Sequence[str], k: int) -> dict[str, float]:
-    return {cid: 1.0 / (k + rank) for rank, cid in enumerate(ranked, 1)}
-
-
-def _scaled(scores: dict[str, float]) -> dict[str, float]:
-    """Scores divided by the best one, so each side's best candidate scores 1."""
-    best = max(scores.values(), default=0.0)
-    return {cid: s / best for cid, s in scores.items()} if best > 0 else dict.fromkeys(scores, 0.0)
-
-
-def fuse(
-    dense: dict[str, float],
-    bm25: dict[str, float],
-    config: FusionConfig,
-) -> dict[str, float]:
-    """Fused score per chunk id from each side's candidates (dict order = that side's ranking)."""
-    w = config.bm25_weight
-    if config.method == "dense":
-        return dict(dense)
-    if config.method == "bm25":
-        return dict(bm25)
-    if config.method == "rrf":
-        d, b = _rank_scores(list(dense), config.rrf_k), _rank_scores(list(bm25), config.rrf_k)
-    else:
-        d, b = _scaled({c: max(s, 0.0) for c, s in dense.items()}), _scaled(bm25)
-    return {cid: (1 - w) * d.get(cid, 0.0) + w * b.get(cid, 0.0) for cid in {**dense, **bm25}}
-
-
-def _spread(ranked: list[str], doc_of: dict[str, str], per_article: int) -> list[str]:
-    """At most `per_article` chunks of one article first; the others keep their order after."""
-    if per_article <= 0:
-        return ranked
-    seen: dict[str, int] = {}
-    first, rest = [], []
-    for cid in ranked:
-        doc = doc_of.get(cid, cid.rsplit(":", 1)[0])
-        seen[doc] = seen.get(doc, 0) + 1
-        (first if seen[doc] <= per_article else rest).append(cid)
-    return first + rest
 
 
 class HybridRetriever(BaseRetriever):
@@ -344,61 +204,99 @@ class HybridRetriever(BaseRetriever):
         n = max(config.candidates, top_k)
         keyword = self.keyword.get()
 
+        nodes: dict[str, TextNode] = {}
         dense: dict[str, float] = {}
-        nodes: dict[str, NodeWithScore] = {}
+        query_vector = None
         if config.method != "bm25":
-            for hit in self._dense(question, n, filters):
+            query_vector = self.embed_model.get_query_embedding(question)
+            bundle = QueryBundle(query_str=question, embedding=query_vector)
+            for hit in dense_retriever(self.vector_index, n, filters).retrieve(bundle):
                 # Chroma's LlamaIndex store reports exp(-cosine distance); give back the cosine.
-                dense[hit.node.node_id] = 1.0 + math.log(max(hit.score or 0.0, 1e-12))
-                nodes[hit.node.node_id] = make_node(
-                    hit.node.node_id, hit.node.get_content(), hit.node.metadata, None
-                )
-        bm25: dict[str, float] = {}
-        if config.method != "dense":
-            bm25 = dict(keyword.search(question, n, filters))
+                dense[hit.node.node_id] = 1.0 + math.log(max(hit.score or 0.0, 1e-300))
+                nodes[hit.node.node_id] = make_node(hit.node.node_id, hit.node.get_content(), hit.node.metadata)
+        bm25_all = keyword.scores(question, filters) if config.method != "dense" else None
+        bm25_top = dict(keyword.top(bm25_all, n)) if bm25_all is not None else {}
 
-        fused = fuse(dense, bm25, config)
-        fused = self._boost(question, fused, keyword, config)
-        ranked = sorted(fused, key=lambda cid: -fused[cid])
-        doc_of = {cid: keyword.doc_ids[r] for cid in ranked if (r := keyword.row(cid)) is not None}
-        ranked = _spread(ranked, doc_of, config.per_article)[:top_k]
+        pool = list(dense) + [cid for cid in bm25_top if cid not in dense]
+        if not pool:
+            return []
+        # Give every candidate both sides' scores: BM25's from the full score array,
+        # the dense one from its stored vector (read with the text for the node).
+        need_vectors = config.method in ("convex", "rrf") and query_vector is not None
+        nodes.update(self._read(
+            [cid for cid in pool if cid not in nodes], dense if need_vectors else None, query_vector
+        ))
+        pool = [cid for cid in pool if cid in nodes]
+        rows = [keyword.row(cid) for cid in pool]
+        d = np.array([dense.get(cid, 0.0) for cid in pool])
+        b = np.array([float(bm25_all[r]) if bm25_all is not None and r is not None else 0.0 for r in rows])
+        fused = fuse(
+            d, b, config,
+            dense_found=np.array([cid in dense and cid in nodes for cid in pool]),
+            bm25_found=np.array([cid in bm25_top for cid in pool]),
+        )
+        factor = self._boosts(question, pool, nodes, keyword, config)
+        if factor is not None:
+            fused = fused * factor
+        aspects = self._clause_aspects(question, rows, keyword, filters, factor, config)
+        order = cover(fused, aspects, config.clause_weight, top_k)
+        order = spread(order, [nodes[cid].metadata.get("doc_id", cid) for cid in pool], config.per_article)
+        return [NodeWithScore(node=nodes[pool[i]], score=float(fused[i])) for i in order[:top_k]]
 
-        missing = [(cid, fused[cid]) for cid in ranked if cid not in nodes]
-        nodes.update({n.node.node_id: n for n in fetch_nodes(self.store, missing)})
-        out = []
-        for cid in ranked:
-            if cid in nodes:
-                out.append(NodeWithScore(node=nodes[cid].node, score=float(fused[cid])))
+    def _read(
+        self, ids: list[str], dense: dict[str, float] | None, query_vector: list[float] | None
+    ) -> dict[str, TextNode]:
+        """Nodes of candidates only BM25 found; with `dense`, also fill in their cosine."""
+        if not ids:
+            return {}
+        include = ["documents", "metadatas"] + (["embeddings"] if dense is not None else [])
+        got = self.store.chunks.get(ids=ids, include=include)
+        out = {}
+        for i, cid in enumerate(got["ids"]):
+            out[cid] = make_node(cid, got["documents"][i], got["metadatas"][i])
+            if dense is not None:
+                dense[cid] = float(np.dot(np.asarray(got["embeddings"][i]), np.asarray(query_vector)))
         return out
 
-    def _dense(self, question: str, n: int, filters: SearchFilters | None) -> list[NodeWithScore]:
-        retriever = dense_retriever(self.vector_index, n, filters)
-        return retriever.retrieve(question)
-
-    def _boost(
-        self, question: str, fused: dict[str, float], keyword: KeywordIndex, config: FusionConfig
-    ) -> dict[str, float]:
-        if not fused or (config.source_boost <= 0 and config.date_boost <= 0):
-            return fused
+    def _boosts(
+        self,
+        question: str,
+        pool: list[str],
+        nodes: dict[str, TextNode],
+        keyword: KeywordIndex,
+        config: FusionConfig,
+    ) -> np.ndarray | None:
+        if config.source_boost <= 0 and config.date_boost <= 0:
+            return None
         matcher = self._matchers.get(keyword.fingerprint)
         if matcher is None:
             matcher = self._matchers[keyword.fingerprint] = SourceMatcher(keyword.sources)
-        codes = matcher.codes(question) if config.source_boost > 0 else set()
-        days = named_dates(question) if config.date_boost > 0 else []
-        if not codes and not days:
-            return fused
-        out = {}
-        for cid, score in fused.items():
-            row = keyword.row(cid)
-            factor = 1.0
-            if row is not None:
-                if codes and int(keyword.source_codes[row]) in codes:
-                    factor += config.source_boost
-                ts = int(keyword.published_ts[row])
-                if days and any(lo <= ts <= hi for lo, hi in days):
-                    factor += config.date_boost
-            out[cid] = score * factor
-        return out
+        code_of = {name: code for code, name in enumerate(keyword.sources)}
+        metas = [nodes[cid].metadata for cid in pool]
+        codes = np.array([code_of.get(m.get("source", ""), -1) for m in metas])
+        stamps = np.array([m.get("published_ts", NO_DATE) for m in metas], dtype=np.int64)
+        return boost_factors(question, codes, stamps, matcher, config)
+
+    def _clause_aspects(
+        self,
+        question: str,
+        rows: list[int | None],
+        keyword: KeywordIndex,
+        filters: SearchFilters | None,
+        factor: np.ndarray | None,
+        config: FusionConfig,
+    ) -> np.ndarray:
+        if config.clause_weight <= 0 or config.method == "dense":
+            return np.zeros((0, len(rows)))
+        parts = clauses(question, lambda text: len(keyword.tokenizer.query(text)))
+        if len(parts) < 2:
+            return np.zeros((0, len(rows)))
+        aspects = []
+        for part in parts:
+            scores = keyword.scores(part, filters)
+            row_scores = scaled(np.array([float(scores[r]) if r is not None else 0.0 for r in rows]))
+            aspects.append(row_scores * factor if factor is not None else row_scores)
+        return np.stack(aspects)
 
 
 def build_retriever(

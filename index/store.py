@@ -88,7 +88,11 @@ class IndexStats:
     location: str
 
 
-def _client(settings: Settings):
+class NoIndexError(StoreError):
+    """A reading command found no index where the settings point."""
+
+
+def _client(settings: Settings, create: bool):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -110,6 +114,8 @@ def _client(settings: Settings):
             ) from None
         return client
     path = Path(settings.index) / "chroma"
+    if not create and not path.is_dir():
+        raise NoIndexError(f"no articles indexed yet - run `newsdesk ingest PATH` (no index at {path.parent})")
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -120,9 +126,10 @@ def _client(settings: Settings):
 class IndexStore:
     """Chunks and manifest for one newsdesk index (embedded folder or Chroma server)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, create: bool = True) -> None:
+        """Open the index; with `create=False` a missing embedded index raises NoIndexError."""
         self.settings = settings
-        self._client = _client(settings)
+        self._client = _client(settings, create)
         self.chunks = self._client.get_or_create_collection(
             f"{settings.collection}-chunks",
             embedding_function=None,

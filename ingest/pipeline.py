@@ -173,6 +173,10 @@ def ingest_paths(
 
     if pending:
         _embed_and_write(pending, known, settings, store, report, progress, embedder_factory)
+    if pending or report.pruned or report.recovered:
+        from index.keyword import refresh
+
+        refresh(store, settings)
     return report
 
 

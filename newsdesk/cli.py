@@ -148,11 +148,11 @@ def ask(
         until=until.date() if until else None,
         sources=tuple(source or ()),
     )
-    engine = AnswerEngine(settings)
     err = Console(stderr=True, soft_wrap=True)
     live = not as_json and sys.stdout.isatty()
     answer = None
     try:
+        engine = AnswerEngine(settings)
         for item in engine.stream(question, filters=filters):
             if isinstance(item, Answer):
                 answer = item
@@ -179,7 +179,7 @@ def index_stats(
 
     from index.store import IndexStore
 
-    store = IndexStore(_settings(config, index))
+    store = IndexStore(_settings(config, index), create=False)
     store.reconcile()
     stats = store.stats()
     if as_json:
@@ -209,7 +209,7 @@ def index_remove(
     """Remove articles (and their chunks) from the index."""
     from index.store import IndexStore
 
-    store = IndexStore(_settings(config, index))
+    store = IndexStore(_settings(config, index), create=False)
     store.reconcile()
     removed = store.remove(doc_ids)
     for doc_id in doc_ids:

@@ -53,11 +53,14 @@ class AnswerEngine:
         retriever: Any | None = None,
         store: Any | None = None,
     ) -> None:
-        from index.store import IndexStore
+        from index.store import IndexStore, NoIndexError
         from newsdesk.llms import llm_label, make_llm
 
         self.settings = settings
-        self.store = store or IndexStore(settings)
+        try:
+            self.store = store or IndexStore(settings, create=False)
+        except NoIndexError:
+            raise EngineError(NO_INDEX) from None
         self._llm = llm
         self._retriever = retriever
         self.llm_name = llm_label(settings)

@@ -438,6 +438,7 @@ class XLlamaCppLLM(CustomLLM):
 
 _NUMBERED = re.compile(r"^\s*\[(\d+)\]\s+(\S.*?)\s*$", re.M)
 _QUESTION = re.compile(r"^\s*question:\s*(.*?)\s*$", re.M | re.I)
+_FOLLOW_UP = re.compile(r"^\s*follow-up question:\s*(.*?)\s*$", re.M | re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -469,8 +470,12 @@ def default_fake_reply(prompt: str) -> str:
     lines after the previous "Question:" line (so worked examples earlier in the prompt
     are skipped). The sentence sharing the most content words wins (ties: the first) and
     comes back as "Sentence [n]."; with no shared content word the reply is "INSUFFICIENT".
+    A condense prompt (ending in "Follow-up question: ...") gets the follow-up back unchanged.
     """
     questions = list(_QUESTION.finditer(prompt))
+    follow_ups = list(_FOLLOW_UP.finditer(prompt))
+    if follow_ups and (not questions or follow_ups[-1].start() > questions[-1].start()):
+        return follow_ups[-1].group(1)
     if questions:
         question = questions[-1].group(1)
         start = questions[-2].end() if len(questions) > 1 else 0

@@ -60,6 +60,11 @@ def test_fake_default_rule_skips_worked_examples_before_the_last_question():
     assert default_fake_reply(prompt.replace("football", "copper")) == "Copper prices rose in October [7]."
 
 
+def test_fake_default_rule_repeats_a_follow_up_question():
+    prompt = "Conversation:\nUser: Who led it?\nAssistant: Strayer [1].\nFollow-up question: what did he say?\n"
+    assert default_fake_reply(prompt) == "what did he say?"
+
+
 def test_fake_script_rules_win_and_strings_go_in_order():
     llm = FakeLLM(script=["first", {"match": r"(?i)standalone", "reply": "condensed"}, "second"])
     assert llm.complete("one").text == "first"

@@ -10,15 +10,8 @@ from llama_index.vector_stores.chroma.base import _to_chroma_filter
 from eval.datasets import load_multihop
 from index import keyword
 from index.keyword import LiveKeywordIndex, cache_dir, refresh
-from index.retrieve import (
-    BM25Retriever,
-    FusionConfig,
-    HybridRetriever,
-    SearchFilters,
-    SourceMatcher,
-    named_dates,
-    retrieve,
-)
+from index.fusion import FusionConfig, SourceMatcher, clauses, cover, fuse, named_dates, spread
+from index.retrieve import BM25Retriever, HybridRetriever, SearchFilters, retrieve
 from index.store import IndexStore
 from ingest.pipeline import ingest_paths
 from newsdesk.embedding import FakeEmbedder
@@ -154,6 +147,36 @@ def test_named_sources_and_dates_are_found():
     assert month[0] == 1696118400 and month[1] - month[0] == 30 * 86400
 
 
+def test_fusion_scales_each_side_and_weights_bm25():
+    import numpy as np
+
+    dense, bm25 = np.array([0.8, 0.4, 0.0]), np.array([0.0, 10.0, 5.0])
+    convex = fuse(dense, bm25, FusionConfig(method="convex", bm25_weight=0.6))
+    assert convex == pytest.approx([0.4, 0.2 + 0.6, 0.3])
+    rrf = fuse(dense, bm25, FusionConfig(method="rrf", bm25_weight=0.5, rrf_k=0),
+               dense_found=np.array([True, True, False]), bm25_found=np.array([False, True, True]))
+    assert rrf == pytest.approx([0.5, 0.5 * 0.5 + 0.5, 0.5 * 0.5])
+
+
+def test_cover_brings_up_a_chunk_for_each_clause():
+    import numpy as np
+
+    scores = np.array([1.0, 0.95, 0.5, 0.1])
+    # Chunks 0 and 1 answer clause A; chunk 2 answers clause B.
+    aspects = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
+    assert cover(scores, aspects, 0.0, 2) == [0, 1, 2, 3]
+    assert cover(scores, aspects, 0.5, 2) == [0, 2, 1, 3]
+    assert spread([0, 1, 2, 3], ["a", "a", "a", "b"], 1) == [0, 3, 1, 2]
+
+
+def test_clauses_keep_short_pieces_with_their_neighbour():
+    count = lambda text: len(text.split())  # noqa: E731
+    parts = clauses("Does 'The Verge' say deals are needless, while 'The Age' and 'TechCrunch' blame profit?", count)
+    assert parts[0].startswith("Does 'The Verge'") and any("'The Age'" in p for p in parts)
+    assert all(count(p) >= 3 for p in parts)
+    assert clauses("Who won?", count) == ["Who won"]
+
+
 # -- the keyword cache --------------------------------------------------------------------
 
 
@@ -198,19 +221,37 @@ def test_fresh_cache_is_reused(own_index, monkeypatch):
     assert refresh(store, own_index, current=index) is index
 
 
-def test_cache_is_rebuilt_after_another_ingest(own_index, tmp_path, monkeypatch):
+def test_another_ingest_is_seen_by_a_live_index(own_index, tmp_path):
     store = IndexStore(own_index)
     live = LiveKeywordIndex(store, own_index, recheck_seconds=0)
     before = live.get()
     assert not before.search("Atacama zirconium", 5)
     _new_article(tmp_path / "more")
     ingest_paths([tmp_path / "more"], own_index, embedder_factory=_fake, store=store)
+    after = live.get()
+    assert after.fingerprint != before.fingerprint
+    (best_id, _), *_ = after.search("Atacama zirconium", 5)
+    assert store.chunks.get(ids=[best_id])["metadatas"][0]["source"] == "Andes Mining Daily"
+
+
+def test_cache_is_rebuilt_when_the_store_changed_behind_it(own_index, tmp_path, monkeypatch):
+    """Another writer (say, another machine on the same Chroma server) never refreshed our cache."""
+    from ingest.pipeline import chunk_article, prepare_article
+    from ingest.readers import read_file
+
+    store = IndexStore(own_index)
+    live = LiveKeywordIndex(store, own_index, recheck_seconds=0)
+    before = live.get()
+    _new_article(tmp_path / "more")
+    (raw,) = read_file(tmp_path / "more" / "lithium.md")
+    record = prepare_article(raw)
+    chunks, texts = chunk_article(record, FakeEmbedder(), own_index.chunk_tokens)
+    store.write_articles([record], chunks, FakeEmbedder().embed(texts))
     builds = _count_builds(monkeypatch)
     after = live.get()
     assert builds == [1] and after.fingerprint != before.fingerprint
-    (best_id, _), *_ = after.search("Atacama zirconium", 5)
-    assert store.chunks.get(ids=[best_id])["metadatas"][0]["source"] == "Andes Mining Daily"
-    # The rebuilt index was saved: a new process would load it, not rebuild it.
+    assert after.search("Atacama zirconium", 5)
+    # The rebuilt index was saved: a new process loads it instead of rebuilding.
     assert json.loads((cache_dir(own_index) / "meta.json").read_text())["fingerprint"] == after.fingerprint
     assert refresh(store, own_index).fingerprint == after.fingerprint and builds == [1]
 
