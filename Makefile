@@ -22,6 +22,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/newsdesk ingest data/sample/articles
 	$(BIN)/newsdesk index stats
+	$(BIN)/newsdesk ask "Who led the US delegation that held minerals talks in Islamabad?"
 
 test: install
 	$(BIN)/python -m pytest -q -ra
