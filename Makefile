@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml requirements.lock
 	# torch first and alone, pinned, so nothing pulls a multi-GB CUDA build.
 	$(BIN)/pip install --disable-pip-version-check -q "torch==2.13.0"
 	# Then exactly the locked tree, and the project itself on top of it.
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.lock
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements.lock
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
 	touch $(STAMP)
 
