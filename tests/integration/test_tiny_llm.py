@@ -73,11 +73,14 @@ def test_tiny_prompt_longer_than_context_is_one_line_error(tiny):
 @pytest.mark.skipif(not RUN_LOCAL, reason="set NEWSDESK_TEST_LOCAL_LLM=1 to run the 1.5B local model")
 def test_local_model_answers_with_a_marker():
     llm = make_llm(load_settings(None, llm="local", llm_max_tokens=48))
-    prompt = (
-        "Answer from the numbered sentences and cite them like [1].\n\n"
-        "[1] Pakistan and the United States held talks on critical minerals in Islamabad.\n"
-        "[2] Officials discussed copper and antimony exports.\n\n"
-        "Question: Which metals did the officials discuss?\nAnswer:"
-    )
-    text = "".join(p.delta for p in llm.stream_complete(prompt))
-    assert "copper" in text.lower()
+    # One worked example: the 1.5B follows the [n] format from an example, not from rules alone.
+    messages = [
+        ChatMessage(role="system", content="Answer only from the numbered sentences. End each sentence with its number, like [1]."),
+        ChatMessage(role="user", content="[1] Copper rose 3% on Monday after a strike closed a mine in Chile.\n"
+                    "[2] Traders said stocks were low.\nQuestion: Why did copper rise?"),
+        ChatMessage(role="assistant", content="Copper rose 3% because a strike closed a mine in Chile [1]."),
+        ChatMessage(role="user", content="[1] Pakistan and the United States held talks on critical minerals in Islamabad.\n"
+                    "[2] Officials discussed copper and antimony exports.\nQuestion: Which metals did the officials discuss?"),
+    ]
+    text = "".join(c.delta or "" for c in llm.stream_chat(messages))
+    assert "antimony" in text.lower() and "[2]" in text
