@@ -36,7 +36,7 @@ class FusionConfig:
 
     method: Literal["convex", "rrf", "dense", "bm25"] = "convex"
     candidates: int = 50
-    bm25_weight: float = 0.6
+    bm25_weight: float = 0.4
     rrf_k: int = 60
     source_boost: float = 0.5
     date_boost: float = 0.5

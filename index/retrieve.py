@@ -270,7 +270,9 @@ class HybridRetriever(BaseRetriever):
             return None
         matcher = self._matchers.get(keyword.fingerprint)
         if matcher is None:
-            matcher = self._matchers[keyword.fingerprint] = SourceMatcher(keyword.sources)
+            # One matcher per keyword index: the publishers change only when it is rebuilt.
+            matcher = SourceMatcher(keyword.sources)
+            self._matchers = {keyword.fingerprint: matcher}
         code_of = {name: code for code, name in enumerate(keyword.sources)}
         metas = [nodes[cid].metadata for cid in pool]
         codes = np.array([code_of.get(m.get("source", ""), -1) for m in metas])

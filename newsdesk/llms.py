@@ -279,6 +279,10 @@ class XLlamaCppLLM(CustomLLM):
             model_name=self.model_name,
         )
 
+    def load(self) -> None:
+        """Load the model now rather than on the first request."""
+        self._get_server()
+
     def _get_server(self) -> Any:
         with self._load_lock:
             if self._server is None:
