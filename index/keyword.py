@@ -103,8 +103,13 @@ def indexed_text(text: str, meta: dict[str, Any]) -> str:
 
 def fingerprint(store: IndexStore, tokenizer_name: str) -> str:
     """A digest of what the keyword index must reflect: completed articles, chunk count, tokenizer."""
-    got = store.manifest.get(where={"state": _DONE}, include=["metadatas"])
-    pairs = sorted(f"{i}\x00{m.get('hash', '')}" for i, m in zip(got["ids"], got["metadatas"]))
+    # Filtering on state here is about twice as fast as a Chroma `where`.
+    got = store.manifest.get(include=["metadatas"])
+    pairs = sorted(
+        f"{i}\x00{m.get('hash', '')}"
+        for i, m in zip(got["ids"], got["metadatas"])
+        if m.get("state") == _DONE
+    )
     digest = hashlib.sha256(tokenizer_name.encode())
     digest.update(str(store.chunks.count()).encode())
     for pair in pairs:
@@ -317,25 +322,54 @@ def refresh(store: IndexStore, settings: Any, *, current: KeywordIndex | None = 
 class LiveKeywordIndex:
     """A keyword index that a long-lived process keeps in step with the store.
 
-    The fingerprint reads the whole manifest, so it is checked at most once every
-    `recheck_seconds` (and on every call when that is 0), not per query.
+    The full fingerprint reads every manifest record (about 0.5 s at 4,500 articles), so
+    it runs when the index is first loaded and then at most every `full_recheck_seconds`.
+    In between, at most every `recheck_seconds`, a cheap signal is compared: the article
+    and chunk counts and the cache file's stamp (an ingest on this machine rewrites it).
+    Only an in-place edit by another machine on a shared Chroma server waits for the
+    full check.
     """
 
-    def __init__(self, store: IndexStore, settings: Any, recheck_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        store: IndexStore,
+        settings: Any,
+        recheck_seconds: float = 2.0,
+        full_recheck_seconds: float = 300.0,
+    ) -> None:
         self._store = store
         self._settings = settings
         self._recheck = recheck_seconds
+        self._full_recheck = full_recheck_seconds
         self._lock = threading.Lock()
         self._index: KeywordIndex | None = None
-        self._checked = 0.0
+        self._signal: tuple[Any, ...] = ()
+        self._checked = self._fully_checked = 0.0
+
+    def _cheap_signal(self) -> tuple[Any, ...]:
+        try:
+            stamp = (cache_dir(self._settings) / "meta.json").stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        return (self._store.manifest.count(), self._store.chunks.count(), stamp)
 
     def get(self) -> KeywordIndex:
-        """The current index, rebuilt first when the store has changed since it was made."""
+        """The current index, rebuilt (or reloaded) first when the store has changed."""
         with self._lock:
             now = time.monotonic()
-            if self._index is None or now - self._checked >= self._recheck:
+            if self._index is not None and now - self._checked < self._recheck:
+                return self._index
+            signal = self._cheap_signal()
+            if (
+                self._index is None
+                or signal != self._signal
+                or now - self._fully_checked >= self._full_recheck
+            ):
                 self._index = refresh(self._store, self._settings, current=self._index)
-                self._checked = time.monotonic()
+                signal = self._cheap_signal()  # refresh may have rewritten the cache
+                self._fully_checked = time.monotonic()
+            self._signal = signal
+            self._checked = time.monotonic()
             return self._index
 
 

@@ -220,48 +220,48 @@ class HybridRetriever(BaseRetriever):
         pool = list(dense) + [cid for cid in bm25_top if cid not in dense]
         if not pool:
             return []
-        # Give every candidate both sides' scores: BM25's from the full score array,
-        # the dense one from its stored vector (read with the text for the node).
-        need_vectors = config.method in ("convex", "rrf") and query_vector is not None
-        nodes.update(self._read(
-            [cid for cid in pool if cid not in nodes], dense if need_vectors else None, query_vector
-        ))
-        pool = [cid for cid in pool if cid in nodes]
+        if config.method in ("convex", "rrf") and query_vector is not None:
+            # Every candidate gets both sides' scores: BM25's come from the full score
+            # array, the cosine of candidates only BM25 found from their stored vectors.
+            self._fill_cosines([cid for cid in pool if cid not in dense], dense, query_vector)
         rows = [keyword.row(cid) for cid in pool]
         d = np.array([dense.get(cid, 0.0) for cid in pool])
         b = np.array([float(bm25_all[r]) if bm25_all is not None and r is not None else 0.0 for r in rows])
         fused = fuse(
             d, b, config,
-            dense_found=np.array([cid in dense and cid in nodes for cid in pool]),
+            dense_found=np.array([cid in nodes for cid in pool]),
             bm25_found=np.array([cid in bm25_top for cid in pool]),
         )
-        factor = self._boosts(question, pool, nodes, keyword, config)
+        factor = self._boosts(question, pool, rows, nodes, keyword, config)
         if factor is not None:
             fused = fused * factor
         aspects = self._clause_aspects(question, rows, keyword, filters, factor, config)
         order = cover(fused, aspects, config.clause_weight, top_k)
-        order = spread(order, [nodes[cid].metadata.get("doc_id", cid) for cid in pool], config.per_article)
-        return [NodeWithScore(node=nodes[pool[i]], score=float(fused[i])) for i in order[:top_k]]
+        docs = [keyword.doc_ids[r] if r is not None else cid.rsplit(":", 1)[0] for cid, r in zip(pool, rows)]
+        order = spread(order, docs, config.per_article)[:top_k]
 
-    def _read(
-        self, ids: list[str], dense: dict[str, float] | None, query_vector: list[float] | None
-    ) -> dict[str, TextNode]:
-        """Nodes of candidates only BM25 found; with `dense`, also fill in their cosine."""
+        missing = [pool[i] for i in order if pool[i] not in nodes]
+        if missing:
+            got = self.store.chunks.get(ids=missing, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                nodes[cid] = make_node(cid, text, meta)
+        # A chunk deleted since the keyword index was built is skipped.
+        return [NodeWithScore(node=nodes[pool[i]], score=float(fused[i])) for i in order if pool[i] in nodes]
+
+    def _fill_cosines(self, ids: list[str], dense: dict[str, float], query_vector: list[float]) -> None:
         if not ids:
-            return {}
-        include = ["documents", "metadatas"] + (["embeddings"] if dense is not None else [])
-        got = self.store.chunks.get(ids=ids, include=include)
-        out = {}
-        for i, cid in enumerate(got["ids"]):
-            out[cid] = make_node(cid, got["documents"][i], got["metadatas"][i])
-            if dense is not None:
-                dense[cid] = float(np.dot(np.asarray(got["embeddings"][i]), np.asarray(query_vector)))
-        return out
+            return
+        got = self.store.chunks.get(ids=ids, include=["embeddings"])
+        if len(got["ids"]):
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            cosines = vectors @ np.asarray(query_vector, dtype=np.float32)
+            dense.update(zip(got["ids"], (float(c) for c in cosines)))
 
     def _boosts(
         self,
         question: str,
         pool: list[str],
+        rows: list[int | None],
         nodes: dict[str, TextNode],
         keyword: KeywordIndex,
         config: FusionConfig,
@@ -273,10 +273,17 @@ class HybridRetriever(BaseRetriever):
             # One matcher per keyword index: the publishers change only when it is rebuilt.
             matcher = SourceMatcher(keyword.sources)
             self._matchers = {keyword.fingerprint: matcher}
-        code_of = {name: code for code, name in enumerate(keyword.sources)}
-        metas = [nodes[cid].metadata for cid in pool]
-        codes = np.array([code_of.get(m.get("source", ""), -1) for m in metas])
-        stamps = np.array([m.get("published_ts", NO_DATE) for m in metas], dtype=np.int64)
+        codes = np.full(len(pool), -1, dtype=np.int64)
+        stamps = np.full(len(pool), NO_DATE, dtype=np.int64)
+        code_of: dict[str, int] | None = None
+        for i, (cid, row) in enumerate(zip(pool, rows)):
+            if row is not None:
+                codes[i], stamps[i] = keyword.source_codes[row], keyword.published_ts[row]
+            elif cid in nodes:  # newer than the keyword index: read its own metadata
+                code_of = code_of or {name: c for c, name in enumerate(keyword.sources)}
+                meta = nodes[cid].metadata
+                codes[i] = code_of.get(meta.get("source", ""), -1)
+                stamps[i] = meta.get("published_ts", NO_DATE)
         return boost_factors(question, codes, stamps, matcher, config)
 
     def _clause_aspects(

@@ -256,6 +256,23 @@ def test_cache_is_rebuilt_when_the_store_changed_behind_it(own_index, tmp_path, 
     assert refresh(store, own_index).fingerprint == after.fingerprint and builds == [1]
 
 
+def test_in_place_edit_by_another_writer_is_seen_by_the_full_check(own_index):
+    from ingest.pipeline import chunk_article
+
+    store = IndexStore(own_index)
+    live = LiveKeywordIndex(store, own_index, recheck_seconds=0, full_recheck_seconds=0)
+    before = live.get()
+    (doc_id, record), *_ = [(d, r) for d, r in store.articles(with_text=True).items() if r.n_chunks == 1]
+    record.text = record.text.replace(" the ", " zirconium ", 1)  # same length in tokens
+    record.hash = "edited"
+    chunks, texts = chunk_article(record, FakeEmbedder(), own_index.chunk_tokens)
+    assert len(chunks) == 1  # same counts: only the fingerprint can tell
+    store.write_articles([record], chunks, FakeEmbedder().embed(texts))
+    after = live.get()
+    assert after.fingerprint != before.fingerprint
+    assert after.search("zirconium", 1)[0][0].startswith(doc_id)
+
+
 def test_cache_is_rebuilt_when_deleted_or_tampered(own_index, monkeypatch):
     store = IndexStore(own_index)
     builds = _count_builds(monkeypatch)
