@@ -76,13 +76,16 @@ class Tokenizer:
 
     def __call__(self, text: str) -> list[str]:
         """The index terms of `text`."""
-        words = [w for w in _WORD.findall(text.translate(_APOSTROPHES).lower()) if w not in self._stop]
-        return self._stem(words) if self._stem else words
+        return self._stemmed(self._words(text))
 
     def query(self, text: str) -> list[str]:
         """The index terms of a question: as `__call__`, less words that only frame it."""
-        words = [w for w in _WORD.findall(text.translate(_APOSTROPHES).lower()) if w not in self._stop]
-        words = [w for w in words if w not in _QUERY_FRAME_WORDS]
+        return self._stemmed([w for w in self._words(text) if w not in _QUERY_FRAME_WORDS])
+
+    def _words(self, text: str) -> list[str]:
+        return [w for w in _WORD.findall(text.translate(_APOSTROPHES).lower()) if w not in self._stop]
+
+    def _stemmed(self, words: list[str]) -> list[str]:
         return self._stem(words) if self._stem else words
 
 
