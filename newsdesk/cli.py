@@ -218,6 +218,30 @@ def index_remove(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command("eval")
+def eval_(
+    target: Annotated[list[str], typer.Argument(
+        help="DATASET: sample, multihop-rag, realtimeqa or a Q&A JSONL path; or: compare RUN_A RUN_B.")],
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding <set>/queries.jsonl and articles.jsonl (default ../shared/data).", show_default=False)] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Run folder (default runs/<timestamp>).", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option(help="A fixed, seeded sample of N questions.", show_default=False)] = None,
+    retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only (no LLM).")] = False,
+    baselines: Annotated[str, typer.Option(help="Side-by-side retrieval pipelines (comma list; '' for none).")] = "naive,dense,bm25",
+    cache: Annotated[Optional[Path], typer.Option(help="Where set indexes are kept (default .newsdesk/eval).", show_default=False)] = None,
+    llm: LLMOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Score answers, citations, abstentions and speed on a Q&A set, beside baselines; or compare two runs."""
+    from eval.command import eval_command
+    from eval.sets import EvalError
+
+    try:
+        print(eval_command(target, data_dir=data_dir, out=out, limit=limit, retrieval_only=retrieval_only,
+                           baselines=baselines, cache=cache, llm=llm, config=config))
+    except (EvalError, SettingsError) as exc:
+        raise UserError(str(exc), EXIT_USAGE) from None
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line on stderr."""
     from index.store import StoreError

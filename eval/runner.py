@@ -1,0 +1,267 @@
+"""`newsdesk eval`: ask a set's questions through each pipeline and score every answer.
+
+Per question: the top-10 passages of each retrieval pipeline (ours, and the baselines
+naive / dense / bm25) with their ranks of the gold evidence; then, unless
+retrieval-only, the verified Answer of the engine and its metrics; for sets with
+choices, a second short LLM call that picks one choice (multiple-choice accuracy).
+Rows are written to questions.jsonl as they finish, so an interrupted run keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from eval import answer_metrics as am
+from eval.datasets import QAItem
+from eval.retrieval_metrics import fact_ranks
+from eval.sets import REPO, EvalSet, resolve_set, sample_items
+
+K = 10
+BASELINES = ("naive", "dense", "bm25")
+LETTERS = "ABCDEFGH"
+
+
+@dataclass
+class EvalOptions:
+    """What one `newsdesk eval` run does."""
+
+    dataset: str
+    data_dir: Path | None = None
+    out: Path | None = None
+    limit: int | None = None
+    retrieval_only: bool = False
+    llm: str | None = None
+    config: Path | None = None
+    cache: Path | None = None
+    baselines: tuple[str, ...] = BASELINES
+    multiple_choice: bool = True
+    command: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def default_out() -> Path:
+    """runs/<UTC timestamp>/ under the repo."""
+    return REPO / "runs" / datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- retrieval pipelines ----------------------------------------------------------------
+
+def retrieval_pipelines(set_index: Any, evalset: EvalSet, baselines: tuple[str, ...], cache: Path,
+                        log: Callable[[str], None] = _log) -> tuple[dict[str, Callable[[str], list[str]]], Any, dict]:
+    """name -> (question -> top-10 passage texts), the hybrid retriever ours uses, and build notes."""
+    from eval.naive_pipeline import open_naive
+    from index.fusion import FusionConfig
+    from index.retrieve import HybridRetriever
+
+    ours = HybridRetriever(set_index.store, set_index.embedder, set_index.settings, top_k=K)
+    plain = dict(source_boost=0.0, date_boost=0.0, clause_weight=0.0)
+    pipelines: dict[str, Callable[[str], list[str]]] = {
+        "ours": lambda q: [n.node.get_content() for n in ours.search(q, top_k=K)]
+    }
+    notes: dict[str, Any] = {}
+    for name in baselines:
+        if name in ("dense", "bm25"):
+            variant = ours.with_fusion(FusionConfig(method=name, **plain))
+            pipelines[name] = lambda q, r=variant: [n.node.get_content() for n in r.search(q, top_k=K)]
+        elif name == "naive":
+            folder = set_index.settings.index.parent / (set_index.settings.index.name + "-naive")
+            log(f"naive pipeline: {folder}")
+            naive = open_naive(evalset.articles, set_index.embedder, folder)
+            notes["naive"] = {"chunks": naive.chunks, "build_seconds": naive.build_seconds, "folder": str(folder)}
+            log(f"naive pipeline: {naive.chunks} chunks"
+                + (f", built in {naive.build_seconds:.1f}s" if naive.build_seconds else " (cached)"))
+            pipelines["naive"] = lambda q, p=naive: p.search(q, K)
+        else:
+            raise ValueError(f"unknown baseline '{name}': use {', '.join(BASELINES)}")
+    return pipelines, ours, notes
+
+
+def answer_rank(passages: list[str], answer: str) -> int | None:
+    """1-based rank of the first passage containing the answer text (as answer_recall@k matches)."""
+    needle = " ".join(answer.split()).casefold()
+    for i, p in enumerate(passages):
+        if needle and needle in " ".join(p.split()).casefold():
+            return i + 1
+    return None
+
+
+def retrieval_row(kind: str, item: QAItem, passages: list[str], ms: float) -> dict[str, Any]:
+    """What one pipeline retrieved for one question: gold ranks, latency, passage prefixes."""
+    row: dict[str, Any] = {"ms": round(ms, 1)}
+    if kind == "realtimeqa":
+        row["answer_rank"] = answer_rank(passages, item.answer)
+    else:
+        row["fact_ranks"] = fact_ranks(passages, item.facts) if item.facts else []
+    row["top"] = [p[:160] for p in passages]
+    return row
+
+
+# -- multiple choice --------------------------------------------------------------------
+
+def pick_choice(engine: Any, question: str, choices: tuple[str, ...]) -> tuple[str | None, str]:
+    """Ask the LLM to pick one of `choices` over the sentences the engine would show; (choice, reply)."""
+    from llama_index.core.llms import ChatMessage, MessageRole
+
+    from newsdesk.context import candidates_from_chunks, format_context, select_sentences
+    from prompts import render
+
+    nodes = engine.retriever.search(question, top_k=engine.settings.top_k)
+    shown = select_sentences(question, candidates_from_chunks((n.node.get_content(), n.node.metadata) for n in nodes))
+    lettered = "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(choices))
+    roles = {"system": MessageRole.SYSTEM, "user": MessageRole.USER, "assistant": MessageRole.ASSISTANT}
+    messages = [ChatMessage(role=roles[r], content=c)
+                for r, c in render("choose", articles=format_context(shown), question=question, choices=lettered)]
+    reply = engine.llm.chat(messages, max_tokens=8).message.content or ""
+    match = re.search(r"\b([A-H])\b", reply)
+    if match and LETTERS.index(match.group(1)) < len(choices):
+        return choices[LETTERS.index(match.group(1))], reply
+    named = am.named_choices(reply, choices)
+    return (named[0] if len(named) == 1 else None), reply
+
+
+# -- answers ------------------------------------------------------------------------------
+
+def answer_scores(kind: str, item: QAItem, answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer metrics of one question (None where they don't apply)."""
+    good, sentences = am.supported_sentences(answer)
+    scores: dict[str, Any] = {
+        "declined": bool(answer["abstained"]),
+        "supported_sentences": good,
+        "answer_sentences": sentences,
+    }
+    if kind == "realtimeqa":
+        scores["correct"] = am.open_correct(answer, item.answer, item.choices)
+    else:
+        scores["correct"] = am.multihop_correct(answer, item.answer, item.is_null)
+        if item.facts:
+            right, cited, found, facts = am.citation_scores(answer, item.facts)
+            scores.update(citations_right=right, citations=cited, facts_cited=found, facts=facts)
+    return scores
+
+
+def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
+    """Run the evaluation `options` describe and write its run folder; returns the folder."""
+    from eval.report import write_report
+    from eval.set_index import DEFAULT_CACHE, open_set_index
+    from eval.summary import summarize
+    from newsdesk.settings import load_settings
+
+    evalset = resolve_set(options.dataset, options.data_dir)
+    items = sample_items(evalset.load(), options.limit)
+    if not items:
+        from eval.sets import EvalError
+
+        raise EvalError(f"{evalset.queries}: no questions")
+    settings = load_settings(options.config, llm=options.llm)
+    cache = Path(options.cache or DEFAULT_CACHE)
+    out = Path(options.out or default_out())
+    out.mkdir(parents=True, exist_ok=True)
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    set_index = open_set_index(evalset, settings, cache, log=log)
+    pipelines, ours, notes = retrieval_pipelines(set_index, evalset, tuple(options.baselines), cache, log)
+    for search in pipelines.values():  # first-call costs (model, caches) are not per-question costs
+        search(items[0].question)
+
+    engine = None
+    load_ms = None
+    if not options.retrieval_only:
+        from newsdesk.engine import AnswerEngine
+
+        engine = AnswerEngine(set_index.settings, retriever=ours, store=set_index.store)
+        load_ms = engine.warm_up()
+        log(f"LLM {engine.llm_name} loaded in {load_ms} ms")
+
+    rows: list[dict[str, Any]] = []
+    with open(out / "questions.jsonl", "w", encoding="utf-8") as handle:
+        for i, item in enumerate(items, 1):
+            row = ask_one(evalset.kind, item, pipelines, engine, options.multiple_choice)
+            rows.append(row)
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            handle.flush()
+            log(_progress(i, len(items), row))
+
+    meta = {
+        "dataset": evalset.name,
+        "kind": evalset.kind,
+        "queries": str(evalset.queries),
+        "articles_source": str(evalset.articles),
+        "questions": len(rows),
+        "questions_in_set": len(evalset.load()),
+        "limit": options.limit,
+        "retrieval_only": options.retrieval_only,
+        "llm": engine.llm_name if engine else None,
+        "llm_load_ms": load_ms,
+        "embedder": set_index.settings.embedder,
+        "index": str(set_index.settings.index),
+        "articles": set_index.articles,
+        "chunks": set_index.chunks,
+        "ingest": {"embedded": set_index.added, "unchanged": set_index.unchanged,
+                   "failed": set_index.failed, "seconds": round(set_index.ingest_seconds, 1)},
+        "baseline_notes": notes,
+        "top_k_metrics": K,
+        "top_k_answer": set_index.settings.top_k,
+        "started": started_at,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": options.command,
+    }
+    summary = summarize(rows, evalset.kind, list(pipelines), meta)
+    write_report(out, summary, rows)
+    return out
+
+
+def ask_one(kind: str, item: QAItem, pipelines: dict[str, Callable[[str], list[str]]], engine: Any,
+            multiple_choice: bool) -> dict[str, Any]:
+    """One question through every retrieval pipeline and, with an engine, the answer engine."""
+    row: dict[str, Any] = {
+        "qid": item.qid,
+        "question": item.question,
+        "question_type": item.question_type,
+        "gold": {"answer": item.answer, "facts": list(item.facts), "choices": list(item.choices),
+                 "null": item.is_null},
+        "retrieval": {},
+    }
+    for name, search in pipelines.items():
+        t0 = time.perf_counter()
+        passages = search(item.question)
+        row["retrieval"][name] = retrieval_row(kind, item, passages, (time.perf_counter() - t0) * 1000)
+    if engine is None:
+        return row
+    t0 = time.perf_counter()
+    answer = engine.ask(item.question).to_dict()
+    wall_ms = (time.perf_counter() - t0) * 1000
+    answer["retrieved"] = [{**r, "text": r["text"][:300]} for r in answer["retrieved"]]
+    row["answer"] = answer
+    row["timings"] = {**answer["timings"], "wall_ms": round(wall_ms)}
+    row["metrics"] = answer_scores(kind, item, answer)
+    if multiple_choice and item.choices:
+        picked, reply = pick_choice(engine, item.question, item.choices)
+        row["choice"] = {"picked": picked, "reply": reply}
+        row["metrics"]["correct_mc"] = picked is not None and am.norm(picked) == am.norm(item.answer)
+    return row
+
+
+def _progress(i: int, n: int, row: dict[str, Any]) -> str:
+    ours = row["retrieval"]["ours"]
+    if "answer_rank" in ours:
+        hit = ours["answer_rank"]
+    else:
+        found = [r for r in ours.get("fact_ranks", []) if r]
+        hit = min(found) if found else None
+    text = f"[{i}/{n}] {row['qid']} first gold rank {hit}"
+    if "metrics" in row:
+        m = row["metrics"]
+        text += (f" | correct {m['correct']}" + (f" mc {m['correct_mc']}" if "correct_mc" in m else "")
+                 + f" declined {m['declined']} | {row['timings'].get('total_ms')} ms")
+    return text
