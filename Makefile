@@ -22,9 +22,16 @@ install: $(STAMP)
 run: install
 	$(BIN)/newsdesk ingest data/sample/articles
 	$(BIN)/newsdesk index stats
-	$(BIN)/newsdesk ask "Who led the US delegation that held minerals talks in Islamabad?"
+	$(BIN)/newsdesk serve --host 127.0.0.1 --port $(PORT)
 
-test: install
+# The browser tests drive Debian's chromium (Playwright's own browser download does not work offline).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	SUDO=$$(test "$$(id -u)" = 0 || echo sudo); $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium
+
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -q -ra
 
 clean:

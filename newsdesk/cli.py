@@ -168,6 +168,26 @@ def ask(
         print_answer(answer, Console(soft_wrap=True, highlight=False))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens it to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    auth: Annotated[Optional[str], typer.Option(help="USER:PASS to require a login [env NEWSDESK_UI_AUTH].", show_default=False)] = None,
+    llm: LLMOpt = None,
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the chat window (and the /ask API) over the index, on 127.0.0.1:7860 by default."""
+    from app.server import ServeError, serve as run_server
+
+    try:
+        run_server(load_settings(config, index=index, llm=llm), host, port, auth)
+    except (ServeError, SettingsError) as exc:
+        raise UserError(str(exc), EXIT_USAGE) from None
+    except OSError as exc:  # port taken, address not local...
+        raise UserError(f"cannot serve on {host}:{port} ({exc.strerror or exc}) - try another --port") from None
+
+
 @index_app.command("stats")
 def index_stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON.")] = False,

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         None, description="JSON file of scripted replies for the fake LLM (tests)."
     )
 
+    # The chat window (`newsdesk serve`).
+    ui_auth: str | None = Field(
+        None, description="USER:PASS to require a login on the chat window (for a shared server)."
+    )
+    upload_max_mb: int = Field(20, ge=1, le=1024, description="Largest article file the UI accepts (MB).")
+
     @field_validator("chroma_url")
     @classmethod
     def _url_has_scheme(cls, value: str | None) -> str | None:

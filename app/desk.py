@@ -1,0 +1,286 @@
+"""The chat window's handlers: plain functions over one engine, called by Gradio and by tests.
+
+A conversation lives in a per-session `Session` (Gradio keeps one per browser tab), so two
+users never see each other's messages; the engine (models, index) is shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from app import render
+from newsdesk import articles
+
+if TYPE_CHECKING:
+    from newsdesk.engine import AnswerEngine
+    from newsdesk.settings import Settings
+
+log = logging.getLogger("newsdesk.app")
+UNEXPECTED = "something went wrong answering ({kind}) - the server log has the details"
+_PICK = re.compile(r"^(\d+):(\d+)")
+
+
+@dataclass
+class Session:
+    """One browser session's conversation: chat messages and the Answer behind each reply."""
+
+    messages: list[dict[str, str]] = field(default_factory=list)
+    answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    turns: list[tuple[str, str]] = field(default_factory=list)
+    shown: int | None = None  # the message whose sources the panel shows
+
+
+@dataclass
+class Filters:
+    """The filter widgets' values: ISO dates (or empty) and publisher names."""
+
+    since: str | float | None = None
+    until: str | float | None = None
+    sources: list[str] = field(default_factory=list)
+
+
+def _day(value: str | float | datetime | None, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value).date()
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValueError(f"{name}: '{value}' is not a date - use YYYY-MM-DD") from None
+
+
+def search_filters(filters: Filters):
+    """The engine's SearchFilters for the widgets' values; ValueError with one line if wrong."""
+    from index.retrieve import SearchFilters
+
+    return SearchFilters(
+        since=_day(filters.since, "from"),
+        until=_day(filters.until, "to"),
+        sources=tuple(filters.sources or ()),
+    )
+
+
+class Desk:
+    """Everything the UI does, over one settings object and one lazily built engine."""
+
+    def __init__(self, settings: Settings, engine: AnswerEngine | None = None) -> None:
+        self.settings = settings
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    # -- the engine ------------------------------------------------------------------
+
+    def engine(self) -> AnswerEngine:
+        """The shared engine, built on first use (again after an index appears)."""
+        from newsdesk.engine import AnswerEngine
+
+        with self._lock:
+            if self._engine is None:
+                self._engine = AnswerEngine(self.settings)
+            return self._engine
+
+    def warm_up(self) -> None:
+        """Build the engine and load its models now, if there is an index; never raises."""
+        from newsdesk.engine import EngineError
+
+        try:
+            with self._lock:
+                if self._engine is None:
+                    from newsdesk.engine import AnswerEngine
+
+                    self._engine = AnswerEngine(self.settings)
+                self._engine.warm_up()
+        except EngineError:
+            pass  # no index yet: the first question says so
+        except Exception:  # a broken model shows up, as one line, on the first question
+            log.exception("warming up the engine failed")
+
+    def llm_name(self) -> str:
+        """The label of the LLM that answers."""
+        from newsdesk.llms import llm_label
+
+        return llm_label(self.settings)
+
+    # -- header and filter choices --------------------------------------------------
+
+    def header(self) -> str:
+        """The header line: LLM and article count."""
+        return render.header(self.llm_name(), articles.overview(self.settings).articles)
+
+    def publisher_choices(self) -> list[tuple[str, str]]:
+        """(label with article count, publisher) for the publisher filter, read from the index."""
+        return [(f"{name} ({n})", name) for name, n in articles.overview(self.settings).sources.items()]
+
+    # -- chat -----------------------------------------------------------------------
+
+    def respond(self, question: str, session: Session, filters: Filters) -> Iterator[Session]:
+        """Answer `question` in `session`: yields the session as the reply streams, and
+        once more with the verified answer (markers as links) or a one-line error."""
+        from index.store import StoreError
+        from newsdesk.answer import Answer
+        from newsdesk.engine import EngineError, Turn
+        from newsdesk.llms import LLMError
+
+        question = (question or "").strip()
+        if not question:
+            return
+        session.messages.append({"role": "user", "content": render.user_message(question)})
+        session.messages.append({"role": "assistant", "content": render.streaming_message("")})
+        msg = len(session.messages) - 1
+        yield session
+        text = ""
+        try:
+            wanted = search_filters(filters)
+            history = [Turn(q, a) for q, a in session.turns]
+            for item in self.engine().stream(question, history=history, filters=wanted):
+                if isinstance(item, Answer):
+                    answer = item.to_dict()
+                    session.answers[msg] = answer
+                    session.turns.append((question, item.answer))
+                    session.shown = msg
+                    session.messages[msg]["content"] = render.answer_message(answer, msg)
+                else:
+                    text += item
+                    session.messages[msg]["content"] = render.streaming_message(text)
+                yield session
+        except (EngineError, LLMError, StoreError, ValueError) as exc:
+            session.messages[msg]["content"] = render.error_message(str(exc))
+            yield session
+        except Exception as exc:  # never a traceback or a dead spinner in the chat
+            log.exception("answering %r failed", question)
+            session.messages[msg]["content"] = render.error_message(UNEXPECTED.format(kind=type(exc).__name__))
+            yield session
+
+    def sources(self, session: Session, msg: int | None = None, n: int | None = None) -> str:
+        """The sources panel for message `msg` (default: the latest answer), with
+        citation `n` (default: the first) highlighted in its paragraph."""
+        msg = session.shown if msg is None else msg
+        answer = session.answers.get(msg) if msg is not None else None
+        if answer is None:
+            return render.sources_panel(None, None, None)
+        session.shown = msg
+        citations = answer.get("citations", [])
+        chosen = next((c for c in citations if c["n"] == n), citations[0] if citations else None)
+        passage = None
+        if chosen is not None:
+            passage = articles.paragraph(self.settings, chosen["doc_id"], chosen["start"], chosen["end"])
+        return render.sources_panel(answer, chosen["n"] if chosen else None, passage)
+
+    def source_choices(self, session: Session) -> list[tuple[str, str]]:
+        """(label, "msg:n") for each citation of the message the panel shows."""
+        answer = session.answers.get(session.shown) if session.shown is not None else None
+        if not answer:
+            return []
+        return [
+            (f"[{c['n']}] {c['title'] or '(untitled)'}", f"{session.shown}:{c['n']}")
+            for c in answer.get("citations", [])
+        ]
+
+    def pick(self, session: Session, choice: str) -> str:
+        """The sources panel for a "msg:n" choice (a clicked marker or the source list)."""
+        m = _PICK.match(choice or "")
+        if not m:
+            return self.sources(session)
+        return self.sources(session, int(m.group(1)), int(m.group(2)))
+
+    @staticmethod
+    def new_chat() -> Session:
+        """A fresh conversation."""
+        return Session()
+
+    # -- the /ask API ---------------------------------------------------------------
+
+    def ask(self, question: str, since: str = "", until: str = "", sources: list[str] | None = None) -> dict[str, Any]:
+        """The Answer object (DESIGN.md) for `question`, as a dict; EngineError/ValueError if not."""
+        wanted = search_filters(Filters(since, until, list(sources or [])))
+        return self.engine().ask(question, filters=wanted).to_dict()
+
+    # -- adding articles ------------------------------------------------------------
+
+    def upload_dir(self) -> Path:
+        """Where uploaded files are kept (they stay: the index records their path)."""
+        return (Path(self.settings.index) / "uploads").resolve()
+
+    def add_files(self, files: list[str], progress: Callable[[float, str], None] | None = None) -> str:
+        """Copy uploaded files into the upload folder and ingest them; a short report (text)."""
+        progress = progress or (lambda fraction, desc: None)
+        folder = self.upload_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        lines: list[str] = []
+        kept: list[Path] = []
+        limit = self.settings.upload_max_mb * 1024 * 1024
+        for item in files or []:
+            src = Path(item)
+            name = safe_name(src.name)
+            if src.suffix.lower() not in articles.supported_suffixes():
+                lines.append(f"failed  {src.name}: unsupported file type - use one of {' '.join(articles.supported_suffixes())}")
+                continue
+            try:
+                size = src.stat().st_size
+            except OSError:
+                lines.append(f"failed  {src.name}: the upload is gone - upload it again")
+                continue
+            if size > limit:
+                lines.append(f"failed  {src.name}: larger than {self.settings.upload_max_mb} MB")
+                continue
+            dest = (folder / name).resolve()
+            if dest.parent != folder:  # safe_name makes this impossible; check anyway
+                lines.append(f"failed  {src.name}: bad file name")
+                continue
+            shutil.copyfile(src, dest)
+            kept.append(dest)
+        if kept:
+            report = articles.add_articles(kept, self.settings, progress=_UploadProgress(progress))
+            for where, reason in report.skipped:
+                lines.append(f"skipped {_short(where, folder)}: {reason}")
+            for where, reason in report.failed:
+                lines.append(f"failed  {_short(where, folder)}: {reason}")
+            lines.insert(
+                0,
+                f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+                f"skipped {len(report.skipped)}, failed {len(report.failed)}",
+            )
+        elif not lines:
+            lines.append("no file chosen")
+        return "\n".join(lines)
+
+
+def safe_name(name: str) -> str:
+    """A file name that stays inside a folder: no path, no leading dots, plain characters."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".") or "upload"
+    return base[:120]
+
+
+def _short(where: str, folder: Path) -> str:
+    return where.replace(str(folder) + "/", "")
+
+
+class _UploadProgress:
+    """The ingest Progress protocol as `progress(fraction, description)` calls."""
+
+    def __init__(self, report: Callable[[float, str], None]) -> None:
+        self._report = report
+        self._total = 0
+        self._done = 0
+
+    def scanned(self, files: int, articles: int) -> None:
+        self._report(0.0, f"reading {files} files, {articles} articles")
+
+    def start(self, total_articles: int) -> None:
+        self._total = total_articles
+        self._report(0.0, f"embedding {total_articles} articles")
+
+    def advance(self, articles: int, chunks: int) -> None:
+        self._done += articles
+        self._report(self._done / max(self._total, 1), f"indexed {self._done} of {self._total} articles")

@@ -1,0 +1,156 @@
+"""The Gradio Blocks layout of the chat window, wired to the Desk's handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.desk import Desk, Filters, Session
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+ASSETS = Path(__file__).parent / "assets"
+# One engine answers at a time (the local LLM uses every core); uploads wait their turn too.
+ENGINE_QUEUE = "engine"
+
+
+def build_ui(desk: Desk) -> gr.Blocks:
+    """The chat window over `desk`, plus the `/ask` API endpoint."""
+    import gradio as gr
+
+    with gr.Blocks(title="newsdesk", analytics_enabled=False, fill_width=True) as ui:
+        session = gr.State(None)  # a Session, made on the first question
+        header = gr.HTML(desk.header, elem_id="nd-header")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    elem_id="nd-chat",
+                    label="Conversation",
+                    height=520,
+                    sanitize_html=True,
+                    feedback_options=None,
+                    buttons=["copy"],
+                    placeholder="Ask about the indexed articles. Each claim cites the sentence behind it.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        elem_id="nd-question",
+                        placeholder="Ask a question about the articles...",
+                        show_label=False,
+                        scale=5,
+                        autofocus=True,
+                        submit_btn="Ask",
+                    )
+                    new_chat = gr.Button("New chat", elem_id="nd-new-chat", scale=1, variant="secondary")
+                with gr.Accordion("Filters", open=False):
+                    with gr.Row():
+                        since = gr.DateTime(label="From", include_time=False, type="string", elem_id="nd-since")
+                        until = gr.DateTime(label="To", include_time=False, type="string", elem_id="nd-until")
+                    publishers = gr.Dropdown(
+                        label="Publishers", multiselect=True, choices=[], elem_id="nd-publishers"
+                    )
+                with gr.Accordion("Add articles", open=False):
+                    files = gr.File(
+                        label="Upload .txt .md .html .json .jsonl .pdf",
+                        file_count="multiple",
+                        file_types=list(_suffixes()),
+                        elem_id="nd-upload",
+                    )
+                    add = gr.Button("Index these files", elem_id="nd-add")
+                    added = gr.Textbox(label="Indexing report", lines=4, interactive=False, elem_id="nd-added")
+            with gr.Column(scale=2):
+                choose = gr.Radio(label="Sources", choices=[], elem_id="nd-choose")
+                panel = gr.HTML(desk.sources(Session()), elem_id="nd-sources")
+        pick = gr.Textbox(visible="hidden", elem_id="nd-pick")
+
+        def respond(text: str, state: Session, a: Any, b: Any, pubs: list[str] | None):
+            for state in desk.respond(text, state or Session(), Filters(a, b, list(pubs or []))):
+                yield _view(desk, state, "")
+
+        def choose_source(state: Session, choice: str | None):
+            return desk.pick(state or Session(), choice or "")
+
+        def clicked_marker(state: Session, value: str):
+            state = state or Session()
+            panel_html = desk.pick(state, value)
+            return panel_html, gr.update(choices=desk.source_choices(state), value=_choice(value))
+
+        def start_over():
+            fresh = desk.new_chat()
+            return fresh, [], gr.update(choices=[], value=None), desk.sources(fresh), ""
+
+        def upload(paths: list[str] | None, progress=gr.Progress()):
+            report = desk.add_files(list(paths or []), lambda f, d: progress(f, desc=d))
+            return report, desk.header(), gr.update(choices=desk.publisher_choices()), None
+
+        def refresh():
+            return desk.header(), gr.update(choices=desk.publisher_choices())
+
+        question.submit(
+            respond,
+            [question, session, since, until, publishers],
+            [session, chat, choose, panel, question],
+            concurrency_id=ENGINE_QUEUE,
+            concurrency_limit=1,
+            api_visibility="private",
+        )
+        choose.input(choose_source, [session, choose], [panel], api_visibility="private")
+        pick.input(clicked_marker, [session, pick], [panel, choose], api_visibility="private")
+        new_chat.click(start_over, None, [session, chat, choose, panel, question], api_visibility="private")
+        chat.clear(start_over, None, [session, chat, choose, panel, question], api_visibility="private")
+        add.click(
+            upload,
+            [files],
+            [added, header, publishers, files],
+            concurrency_id=ENGINE_QUEUE,
+            concurrency_limit=1,
+            api_visibility="private",
+        )
+        ui.load(refresh, None, [header, publishers], api_visibility="private")
+
+        def ask(question: str, since: str = "", until: str = "", sources: list[str] | None = None) -> dict:
+            """Answer `question` from the indexed articles: the Answer object (DESIGN.md) as JSON,
+            with each cited sentence, its article and its [start, end) offsets."""
+            from newsdesk.engine import EngineError
+
+            try:
+                return desk.ask(question, since, until, sources)
+            except (EngineError, ValueError) as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+
+        gr.api(ask, api_name="ask", concurrency_id=ENGINE_QUEUE, concurrency_limit=1)
+    return ui
+
+
+def _view(desk: Desk, state: Session, question_box: str) -> tuple[Any, ...]:
+    import gradio as gr
+
+    choices = desk.source_choices(state)
+    first = choices[0][1] if choices else None
+    return state, list(state.messages), gr.update(choices=choices, value=first), desk.sources(state), question_box
+
+
+def _choice(value: str) -> str | None:
+    parts = (value or "").split(":")
+    return f"{parts[0]}:{parts[1]}" if len(parts) >= 2 else None
+
+
+def _suffixes() -> tuple[str, ...]:
+    from newsdesk.articles import supported_suffixes
+
+    return supported_suffixes()
+
+
+def launch_options(desk: Desk) -> dict[str, Any]:
+    """Keyword arguments for `launch`: local assets, no share link, upload size limit."""
+    return {
+        "share": False,
+        "ssr_mode": False,
+        "max_file_size": f"{desk.settings.upload_max_mb}mb",
+        "css_paths": [ASSETS / "ui.css"],
+        "js": (ASSETS / "ui.js").read_text(encoding="utf-8"),
+        "footer_links": ["api"],
+        "show_error": False,
+        "quiet": True,
+    }

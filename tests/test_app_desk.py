@@ -1,0 +1,231 @@
+"""The chat window's handlers, called directly: streaming, citations, filters, uploads, escaping."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+
+from app import render
+from app.desk import Desk, Filters, Session, safe_name
+from app.server import ServeError, parse_auth
+from ingest.pipeline import ingest_paths
+from newsdesk.articles import overview, passage_in
+from newsdesk.embedding import FakeEmbedder
+from newsdesk.engine import AnswerEngine
+from newsdesk.llms import FakeLLM
+from newsdesk.settings import load_settings
+from tests.conftest import SAMPLE
+
+STRAYER = "Who led the US delegation that held minerals talks in Islamabad?"
+EVIL = (
+    "---\ntitle: \"Cobalt <script>window.__pwned=1</script> quotas <img src=x onerror=window.__pwned=2>\"\n"
+    "source: \"Evil <b>Times</b>\"\nurl: \"javascript:alert(1)\"\n---\n"
+    "Congo cut cobalt exports to 18,125 tonnes <script>window.__pwned=3</script> for 2026. "
+    "Traders said <img src=x onerror=window.__pwned=4> prices ${alert(5)} jumped after the quota.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def sample_settings(tmp_path_factory):
+    settings = load_settings(None, index=tmp_path_factory.mktemp("app") / "index", embedder="fake", llm="fake")
+    report = ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder())
+    assert report.ok, report.failed
+    return settings
+
+
+def _desk(settings, script=None):
+    llm = FakeLLM(script=script or [])
+    return Desk(settings, engine=AnswerEngine(settings, llm=llm)), llm
+
+
+def _run(desk, question, session=None, filters=None):
+    session = session or Session()
+    steps = [s.messages[-1]["content"] for s in desk.respond(question, session, filters or Filters())]
+    return session, steps
+
+
+def test_answer_streams_then_becomes_footnote_links(sample_settings):
+    desk, _ = _desk(sample_settings)
+    session, steps = _run(desk, STRAYER)
+    assert len(steps) > 3 and all("nd-streaming" in s for s in steps[:-1])
+    assert "Strayer" in steps[-2]  # the text was visible before the answer was complete
+    final = steps[-1]
+    assert "nd-streaming" not in final and 'class="nd-cite"' in final and 'href="#nd-cite-1-1"' in final
+    assert session.messages[0]["role"] == "user" and session.messages[1]["role"] == "assistant"
+    answer = session.answers[1]
+    assert answer["citations"] and answer["citations"][0]["title"] in html.unescape(final)
+    assert session.turns == [(STRAYER, answer["answer"])]
+
+
+def test_sources_panel_highlights_the_sentence_in_its_paragraph(sample_settings):
+    desk, _ = _desk(sample_settings)
+    session, _ = _run(desk, "What did Strayer say keeps investors away?")
+    panel = desk.sources(session)
+    cited = session.answers[1]["citations"][0]
+    assert f'<mark class="nd-highlight">{render.esc(cited["sentence"])}</mark>' in panel
+    assert "Daily Times" in panel and "2025-10-31" in panel and 'href="https://example.com/dailytimes' in panel
+    assert "Retrieved but not cited" in panel and "<details" in panel  # collapsed
+    assert desk.source_choices(session) == [(f"[1] {cited['title']}", "1:1")]
+    assert desk.pick(session, "1:1:123") == panel
+
+
+def test_each_message_keeps_its_own_citations(sample_settings):
+    desk, _ = _desk(sample_settings)
+    session, _ = _run(desk, STRAYER)
+    first = session.messages[1]["content"]
+    _run(desk, "How much did antimony prices rise?", session)
+    assert session.messages[1]["content"] == first  # earlier message untouched
+    assert session.shown == 3 and "#nd-cite-3-1" in session.messages[3]["content"]
+    # Choosing a marker of the first answer shows the first answer's sources.
+    panel = desk.pick(session, "1:1")
+    assert "Strayer" in panel and session.shown == 1
+    assert "antimony" not in panel.split("Retrieved but not cited")[0].lower()
+
+
+def test_follow_up_uses_the_conversation_and_new_chat_forgets_it(sample_settings):
+    desk, llm = _desk(sample_settings, [{"match": "Follow-up question", "reply": "Who heads the Critical Minerals Forum?"}])
+    session, _ = _run(desk, STRAYER)
+    _run(desk, "What does he head?", session)
+    assert any("Follow-up question" in p and STRAYER in p for p in llm.prompts)
+    assert "Critical Minerals Forum" in session.answers[3]["answer"]
+    fresh = desk.new_chat()
+    assert fresh.messages == [] and fresh.turns == [] and fresh.answers == {}
+    n = len(llm.prompts)
+    _run(desk, "What does he head?", fresh)
+    assert not any("Follow-up question" in p for p in llm.prompts[n:])
+
+
+def test_abstention_looks_like_one_not_like_an_error(sample_settings):
+    desk, _ = _desk(sample_settings)
+    session, steps = _run(desk, "zebra xylophone quantum?")
+    assert "nd-abstain" in steps[-1] and "nd-error" not in steps[-1]
+    assert "The articles don&#x27;t say." in steps[-1] and "nd-cite" not in steps[-1]
+
+
+def test_errors_are_one_line_in_the_chat(tmp_path, sample_settings):
+    empty = load_settings(None, index=tmp_path / "none", embedder="fake", llm="fake")
+    session, steps = _run(Desk(empty), STRAYER)
+    assert "nd-error" in steps[-1] and "no articles indexed yet" in steps[-1] and "Traceback" not in steps[-1]
+    desk, _ = _desk(sample_settings)
+    _, steps = _run(desk, STRAYER, filters=Filters(since="2025-12-01", until="2025-01-01"))
+    assert "nd-error" in steps[-1] and "date range is empty" in steps[-1]
+    _, steps = _run(desk, STRAYER, filters=Filters(since="last week"))
+    assert "nd-error" in steps[-1] and "YYYY-MM-DD" in steps[-1]
+
+    class Broken:
+        def stream(self, *a, **k):
+            raise RuntimeError("boom\nTraceback (most recent call last)")
+            yield  # pragma: no cover
+
+    broken = Desk(sample_settings, engine=Broken())
+    _, steps = _run(broken, STRAYER)
+    assert "nd-error" in steps[-1] and "RuntimeError" in steps[-1] and "boom" not in steps[-1]
+
+
+def test_filters_reach_retrieval(sample_settings):
+    desk, _ = _desk(sample_settings)
+    choices = desk.publisher_choices()
+    assert ("Daily Times (1)", "Daily Times") in choices
+    session, _ = _run(desk, "copper prices", filters=Filters(sources=["Daily Times"]))
+    answer = session.answers[1]
+    assert answer["retrieved"] and all(
+        r["doc_id"] == answer["retrieved"][0]["doc_id"] for r in answer["retrieved"]
+    )
+    session, _ = _run(desk, STRAYER, filters=Filters(since="2026-01-01"))
+    assert session.answers[1]["abstained"]
+
+
+def test_ask_api_returns_the_answer_contract(sample_settings):
+    desk, _ = _desk(sample_settings)
+    data = desk.ask(STRAYER)
+    assert list(data) == ["question", "answer", "abstained", "citations", "retrieved", "timings", "llm"]
+    json.dumps(data)
+    store = desk.engine().store
+    for c in data["citations"]:
+        assert store.article(c["doc_id"]).text[c["start"] : c["end"]] == c["sentence"]
+    assert desk.ask(STRAYER, sources=["No Such Publisher"])["abstained"]
+
+
+def test_header_names_the_llm_and_counts_articles(sample_settings):
+    desk, _ = _desk(sample_settings)
+    n = overview(sample_settings).articles
+    assert n > 5 and f"{n} articles indexed" in desk.header() and "fake" in desk.header()
+
+
+def test_upload_indexes_files_and_reports_failures(tmp_path):
+    settings = load_settings(None, index=tmp_path / "index", embedder="fake", llm="fake")
+    desk = Desk(settings)
+    good = tmp_path / "cobalt.md"
+    good.write_text(EVIL, encoding="utf-8")
+    exe = tmp_path / "tool.exe"
+    exe.write_bytes(b"MZ")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    calls = []
+    report = desk.add_files([str(good), str(exe), str(empty)], lambda f, d: calls.append((f, d)))
+    assert report.startswith("added 1,") and "failed 1" in report
+    assert "failed  tool.exe: unsupported file type" in report
+    assert "empty.txt:" in report and calls and calls[-1][0] == 1.0
+    assert all(p.parent == desk.upload_dir() for p in desk.upload_dir().iterdir())
+    # The new article answers the next question.
+    session, steps = _run(desk, "How much cobalt did Congo allow for export in 2026?")
+    assert not session.answers[1]["abstained"] and "18,125" in session.answers[1]["answer"]
+    assert "<script" not in steps[-1] and "<img" not in steps[-1]
+    panel = desk.sources(session)
+    assert "<script" not in panel and "<img" not in panel and "&lt;script&gt;" in panel
+    assert "javascript:" not in panel.split("nd-sources-q")[1]
+
+
+def test_upload_size_limit_and_names(tmp_path):
+    settings = load_settings(None, index=tmp_path / "index", embedder="fake", llm="fake", upload_max_mb=1)
+    big = tmp_path / "big.txt"
+    big.write_text("Title\n\n" + "word " * 300_000, encoding="utf-8")
+    assert "larger than 1 MB" in Desk(settings).add_files([str(big)])
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("..\\..\\x.md") == "x.md"
+    assert safe_name(".hidden.txt") == "hidden.txt"
+    assert safe_name("a b/<c>.md") == "_c_.md"
+
+
+def test_render_escapes_everything_from_articles():
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    answer = {
+        "question": evil,
+        "answer": f"{evil} claim [1].",
+        "abstained": False,
+        "citations": [
+            {"n": 1, "doc_id": "d", "title": evil, "source": evil, "published_at": "2025-01-01",
+             "url": "javascript:alert(3)", "sentence": evil, "start": 0, "end": 5, "supported": True}
+        ],
+        "retrieved": [{"doc_id": "other", "title": evil, "score": 0.1, "text": evil}],
+    }
+    from newsdesk.articles import Passage
+
+    for out in (
+        render.answer_message(answer, 1),
+        render.sources_panel(answer, 1, Passage(evil, evil, evil)),
+        render.user_message(evil),
+        render.streaming_message(evil),
+        render.error_message(evil),
+    ):
+        assert "<script" not in out and "<img" not in out and 'href="javascript' not in out
+        assert "&lt;script&gt;" in out
+    assert render.safe_url("javascript:alert(1)") == "" and render.safe_url("data:text/html,x") == ""
+    assert render.safe_url("https://example.com/a") == "https://example.com/a"
+    assert "\n\n" not in render.answer_message({**answer, "answer": "a\n\n# b [1]"}, 1)
+
+
+def test_passage_is_the_line_around_the_sentence():
+    text = "Title\n\nFirst one. Second one. Third.\n\nNext paragraph."
+    start = text.index("Second")
+    p = passage_in(text, start, start + len("Second one."))
+    assert (p.before, p.sentence, p.after) == ("First one. ", "Second one.", " Third.")
+
+
+def test_parse_auth():
+    assert parse_auth("ann:secret:x") == ("ann", "secret:x")
+    assert parse_auth(None) is None
+    with pytest.raises(ServeError):
+        parse_auth("nopassword")
