@@ -93,6 +93,14 @@ class AnswerEngine:
         load = getattr(self.llm, "load", None)
         if callable(load):
             load()
+        prefill = getattr(self.llm, "prefill", None)
+        if callable(prefill):
+            from newsdesk.llms import LLMError
+
+            try:
+                prefill(_messages(render("answer", articles="", question="")))
+            except LLMError as exc:
+                raise EngineError(str(exc)) from None
         self._warm = True
         return round((time.perf_counter() - t0) * 1000)
 

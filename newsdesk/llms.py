@@ -283,6 +283,15 @@ class XLlamaCppLLM(CustomLLM):
         """Load the model now rather than on the first request."""
         self._get_server()
 
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Run `messages` through the model once so llama.cpp keeps their tokens cached.
+
+        The answer prompt opens with the same rules and worked examples every time; with
+        them cached, a question only pays for its own articles (prompt reading is most of
+        the wait on a CPU).
+        """
+        self._generate(self._request(_messages_to_dicts(messages), {"max_tokens": 1}))
+
     def _get_server(self) -> Any:
         with self._load_lock:
             if self._server is None:

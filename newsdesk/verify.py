@@ -7,6 +7,7 @@ import re
 from ingest.sentences import split_sentences
 from newsdesk.answer import ABSTAIN_TEXT, Answer, Citation
 from newsdesk.citations import (
+    STOPWORDS,
     SUPPORT_THRESHOLD,
     content_terms,
     marker_numbers,
@@ -90,7 +91,7 @@ def build_answer(question: str, reply: str, shown: list[Candidate]) -> Answer:
 
     if not any_supported:
         return abstention(question)
-    if not addresses_question(question, " ".join(sentences_out)):
+    if not addresses_question(question, " ".join(sentences_out), [shown[i].text for i in cited]):
         return abstention(question)
     citations = [
         Citation(
@@ -116,13 +117,30 @@ _QUANTITY = re.compile(
 )
 
 
-def addresses_question(question: str, answer: str) -> bool:
-    """False when a question asks for a quantity and the answer gives no number.
+_HOW_MANY = re.compile(r"\bhow many ([A-Za-z][A-Za-z\-]*)", re.IGNORECASE)
 
-    (Measured on the sample set: the local model answers "What is the construction cost
-    of X?" with a supported sentence about X that states no cost.)
+
+def addresses_question(question: str, answer: str, cited: list[str] = ()) -> bool:
+    """False when the answer can't be the quantity the question asks for.
+
+    A quantity question answered without a number, or "how many tonnes" answered with a
+    number that neither the answer nor its cited sentences count in tonnes. (Measured on
+    the sample set: the local model answers "What is the construction cost of X?" with a
+    supported sentence about X that states no cost, and "How many tonnes of germanium...?"
+    with a supported percentage.)
     """
-    return not (_QUANTITY.search(question) and not re.search(r"\d", strip_markers(answer)))
+    plain = strip_markers(answer)
+    if _QUANTITY.search(question) and not re.search(r"\d", plain):
+        return False
+    unit = _HOW_MANY.search(question)
+    if unit and unit.group(1).lower() not in STOPWORDS | {"times"}:
+        wanted = content_terms(unit.group(1))
+        said = content_terms(plain)
+        for sentence in cited:
+            said |= content_terms(sentence)
+        if wanted and not wanted & said:
+            return False
+    return True
 
 
 def abstention(question: str) -> Answer:

@@ -93,3 +93,14 @@ def test_quantity_question_needs_a_number():
     assert ans.abstained
     ok = build_answer("How much did copper reach?", "Copper reached $11,240 a tonne [3].", SHOWN)
     assert not ok.abstained
+
+
+def test_how_many_units_must_be_what_is_counted():
+    # A supported figure in the wrong unit is a decoy, not an answer.
+    wrong = build_answer("How many tonnes of copper did Chile export?", "Copper reached $11,240 [3].", SHOWN)
+    assert wrong.abstained
+    exports = Candidate("d3", "Exports", "Metals Daily", "2025-10-04", "", 0, 50, "Chile exported 5.2 million tonnes of copper in 2024.")
+    right = build_answer("How many tonnes of copper did Chile export?", "Chile exported 5.2 million [1].", [exports])
+    assert not right.abstained and right.citations[0].supported
+    times = build_answer("How many times did copper reach $11,240?", "Copper reached $11,240 a tonne [3].", SHOWN)
+    assert not times.abstained
