@@ -126,10 +126,8 @@ class Desk:
     def respond(self, question: str, session: Session, filters: Filters) -> Iterator[Session]:
         """Answer `question` in `session`: yields the session as the reply streams, and
         once more with the verified answer (markers as links) or a one-line error."""
-        from index.store import StoreError
         from newsdesk.answer import Answer
-        from newsdesk.engine import EngineError, Turn
-        from newsdesk.llms import LLMError
+        from newsdesk.engine import Turn
 
         question = (question or "").strip()
         if not question:
@@ -153,12 +151,8 @@ class Desk:
                     text += item
                     session.messages[msg]["content"] = render.streaming_message(text)
                 yield session
-        except (EngineError, LLMError, StoreError, ValueError) as exc:
-            session.messages[msg]["content"] = render.error_message(str(exc))
-            yield session
         except Exception as exc:  # never a traceback or a dead spinner in the chat
-            log.exception("answering %r failed", question)
-            session.messages[msg]["content"] = render.error_message(UNEXPECTED.format(kind=type(exc).__name__))
+            session.messages[msg]["content"] = render.error_message(problem(exc, question))
             yield session
 
     def sources(self, session: Session, msg: int | None = None, n: int | None = None) -> str:
@@ -240,7 +234,10 @@ class Desk:
             shutil.copyfile(src, dest)
             kept.append(dest)
         if kept:
-            report = articles.add_articles(kept, self.settings, progress=_UploadProgress(progress))
+            try:
+                report = articles.add_articles(kept, self.settings, progress=_UploadProgress(progress))
+            except Exception as exc:  # e.g. the index is unreachable: one line, not a traceback
+                return "\n".join([f"nothing indexed: {problem(exc, 'upload')}", *lines])
             for where, reason in report.skipped:
                 lines.append(f"skipped {_short(where, folder)}: {reason}")
             for where, reason in report.failed:
@@ -253,6 +250,19 @@ class Desk:
         elif not lines:
             lines.append("no file chosen")
         return "\n".join(lines)
+
+
+def problem(exc: Exception, question: str = "") -> str:
+    """The one line a user sees for `exc`: the message of a problem they can fix, else a
+    pointer to the server log (where the traceback goes)."""
+    from index.store import StoreError
+    from newsdesk.engine import EngineError
+    from newsdesk.llms import LLMError
+
+    if isinstance(exc, (EngineError, LLMError, StoreError, ValueError)):
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    log.error("answering %r failed", question, exc_info=exc)
+    return UNEXPECTED.format(kind=type(exc).__name__)
 
 
 def safe_name(name: str) -> str:

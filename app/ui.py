@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.desk import Desk, Filters, Session
+from app.desk import Desk, Filters, Session, problem
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -96,7 +96,7 @@ def build_ui(desk: Desk) -> gr.Blocks:
             api_visibility="private",
         )
         choose.input(choose_source, [session, choose], [panel], api_visibility="private")
-        pick.input(clicked_marker, [session, pick], [panel, choose], api_visibility="private")
+        pick.change(clicked_marker, [session, pick], [panel, choose], api_visibility="private")
         new_chat.click(start_over, None, [session, chat, choose, panel, question], api_visibility="private")
         chat.clear(start_over, None, [session, chat, choose, panel, question], api_visibility="private")
         add.click(
@@ -112,12 +112,10 @@ def build_ui(desk: Desk) -> gr.Blocks:
         def ask(question: str, since: str = "", until: str = "", sources: list[str] | None = None) -> dict:
             """Answer `question` from the indexed articles: the Answer object (DESIGN.md) as JSON,
             with each cited sentence, its article and its [start, end) offsets."""
-            from newsdesk.engine import EngineError
-
             try:
                 return desk.ask(question, since, until, sources)
-            except (EngineError, ValueError) as exc:
-                raise gr.Error(str(exc), print_exception=False) from None
+            except Exception as exc:  # the caller gets one line, never a traceback
+                raise gr.Error(problem(exc, question), print_exception=False) from None
 
         gr.api(ask, api_name="ask", concurrency_id=ENGINE_QUEUE, concurrency_limit=1)
     return ui

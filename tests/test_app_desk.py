@@ -19,12 +19,18 @@ from newsdesk.settings import load_settings
 from tests.conftest import SAMPLE
 
 STRAYER = "Who led the US delegation that held minerals talks in Islamabad?"
-EVIL = (
-    "---\ntitle: \"Cobalt <script>window.__pwned=1</script> quotas <img src=x onerror=window.__pwned=2>\"\n"
-    "source: \"Evil <b>Times</b>\"\nurl: \"javascript:alert(1)\"\n---\n"
-    "Congo cut cobalt exports to 18,125 tonnes <script>window.__pwned=3</script> for 2026. "
-    "Traders said <img src=x onerror=window.__pwned=4> prices ${alert(5)} jumped after the quota.\n"
-)
+# One JSONL article whose every field tries to run something (JSONL keeps the text raw).
+EVIL = json.dumps(
+    {
+        "title": "Graphite <script>window.__pwned=1</script> quota <img src=x onerror=window.__pwned=2>",
+        "source": "Evil <b>Times</b>",
+        "url": "javascript:alert(1)",
+        "published_at": "2025-11-20",
+        "body": "The Zanzibar Graphite Board set a graphite quota of 18,125 tonnes "
+        "<script>window.__pwned=3</script> for 2026. Traders said <img src=x onerror=window.__pwned=4> "
+        "prices ${alert(5)} jumped after the quota.",
+    }
+) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +163,7 @@ def test_header_names_the_llm_and_counts_articles(sample_settings):
 def test_upload_indexes_files_and_reports_failures(tmp_path):
     settings = load_settings(None, index=tmp_path / "index", embedder="fake", llm="fake")
     desk = Desk(settings)
-    good = tmp_path / "cobalt.md"
+    good = tmp_path / "graphite.jsonl"
     good.write_text(EVIL, encoding="utf-8")
     exe = tmp_path / "tool.exe"
     exe.write_bytes(b"MZ")
@@ -170,7 +176,7 @@ def test_upload_indexes_files_and_reports_failures(tmp_path):
     assert "empty.txt:" in report and calls and calls[-1][0] == 1.0
     assert all(p.parent == desk.upload_dir() for p in desk.upload_dir().iterdir())
     # The new article answers the next question.
-    session, steps = _run(desk, "How much cobalt did Congo allow for export in 2026?")
+    session, steps = _run(desk, "What graphite quota did the Zanzibar Graphite Board set?")
     assert not session.answers[1]["abstained"] and "18,125" in session.answers[1]["answer"]
     assert "<script" not in steps[-1] and "<img" not in steps[-1]
     panel = desk.sources(session)
