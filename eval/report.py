@@ -58,7 +58,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"`{meta['command']}`" if meta.get("command") else "",
         "",
         f"- questions: {meta['questions']} of {meta['questions_in_set']}"
-        + (f" (seeded sample, --limit {meta['limit']})" if meta.get("limit") else ""),
+        + (f" (seeded sample, --limit {meta['limit']})" if meta.get("limit") else "")
+        + (" - interrupted, these are the finished ones" if meta.get("interrupted") else ""),
         f"- index: {meta['articles']} articles, {meta['chunks']} chunks, embedder {meta['embedder']}"
         f" ({meta['ingest']['embedded']} embedded this run, {meta['ingest']['unchanged']} unchanged)",
         f"- LLM: {meta['llm'] or 'none (--retrieval-only)'}",
@@ -71,7 +72,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "",
         "ours = dense + BM25 fused (the shipped configuration); naive = LlamaIndex "
         "`VectorStoreIndex.from_documents`, `SentenceSplitter(chunk_size=256, chunk_overlap=20)`, dense top-k, "
-        "same MiniLM; dense / bm25 = one side of our index alone, no boosts. Latency: the retrieval call alone.",
+        "same MiniLM; dense / bm25 = one side of our index alone, no boosts. Latency: the search call with the "
+        "question's vector computed beforehand (one batch for all pipelines); embedding one question alone takes "
+        f"p50 {fmt(meta['query_embedding_ms']['p50'])} ms, p95 {fmt(meta['query_embedding_ms']['p95'])} ms.",
     ]
     if "accuracy" in summary:
         lines += ["", "## Answers (ours)", "", answer_table(summary), "",

@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 from eval import answer_metrics as am
 from eval.datasets import QAItem
+from eval.query_vectors import PrimedEmbedder, time_single_queries
+from eval.reporting import p50_p95
 from eval.retrieval_metrics import fact_ranks
 from eval.sets import REPO, EvalSet, resolve_set, sample_items
 
@@ -57,14 +59,16 @@ def _log(message: str) -> None:
 
 # -- retrieval pipelines ----------------------------------------------------------------
 
-def retrieval_pipelines(set_index: Any, evalset: EvalSet, baselines: tuple[str, ...], cache: Path,
+def retrieval_pipelines(set_index: Any, evalset: EvalSet, baselines: tuple[str, ...], embedder: Any,
                         log: Callable[[str], None] = _log) -> tuple[dict[str, Callable[[str], list[str]]], Any, dict]:
-    """name -> (question -> top-10 passage texts), the hybrid retriever ours uses, and build notes."""
+    """name -> (question -> top-10 passage texts), the hybrid retriever ours uses, and build notes.
+
+    `embedder` embeds the questions (a PrimedEmbedder, shared by every dense pipeline)."""
     from eval.naive_pipeline import open_naive
     from index.fusion import FusionConfig
     from index.retrieve import HybridRetriever
 
-    ours = HybridRetriever(set_index.store, set_index.embedder, set_index.settings, top_k=K)
+    ours = HybridRetriever(set_index.store, embedder, set_index.settings, top_k=K)
     plain = dict(source_boost=0.0, date_boost=0.0, clause_weight=0.0)
     pipelines: dict[str, Callable[[str], list[str]]] = {
         "ours": lambda q: [n.node.get_content() for n in ours.search(q, top_k=K)]
@@ -77,7 +81,7 @@ def retrieval_pipelines(set_index: Any, evalset: EvalSet, baselines: tuple[str, 
         elif name == "naive":
             folder = set_index.settings.index.parent / (set_index.settings.index.name + "-naive")
             log(f"naive pipeline: {folder}")
-            naive = open_naive(evalset.articles, set_index.embedder, folder)
+            naive = open_naive(evalset.articles, embedder, folder)
             notes["naive"] = {"chunks": naive.chunks, "build_seconds": naive.build_seconds, "folder": str(folder)}
             log(f"naive pipeline: {naive.chunks} chunks"
                 + (f", built in {naive.build_seconds:.1f}s" if naive.build_seconds else " (cached)"))
@@ -123,7 +127,7 @@ def pick_choice(engine: Any, question: str, choices: tuple[str, ...]) -> tuple[s
     messages = [ChatMessage(role=roles[r], content=c)
                 for r, c in render("choose", articles=format_context(shown), question=question, choices=lettered)]
     reply = engine.llm.chat(messages, max_tokens=8).message.content or ""
-    match = re.search(r"\b([A-H])\b", reply)
+    match = re.match(r"\W*([A-H])\b", reply)
     if match and LETTERS.index(match.group(1)) < len(choices):
         return choices[LETTERS.index(match.group(1))], reply
     named = am.named_choices(reply, choices)
@@ -170,27 +174,45 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     set_index = open_set_index(evalset, settings, cache, log=log)
-    pipelines, ours, notes = retrieval_pipelines(set_index, evalset, tuple(options.baselines), cache, log)
+    embedder = PrimedEmbedder(set_index.embedder)
+    pipelines, ours, notes = retrieval_pipelines(set_index, evalset, tuple(options.baselines), embedder, log)
     for search in pipelines.values():  # first-call costs (model, caches) are not per-question costs
         search(items[0].question)
+    questions = [item.question for item in items]
+    single_ms = time_single_queries(set_index.embedder, questions)
+    embed_ms = embedder.prime(questions)
+    log(f"question vectors: {embed_ms:.1f} ms each in one batch, p50 {p50_p95(single_ms)['p50']} ms alone")
 
     engine = None
     load_ms = None
     if not options.retrieval_only:
+        from index.retrieve import HybridRetriever
         from newsdesk.engine import AnswerEngine
 
-        engine = AnswerEngine(set_index.settings, retriever=ours, store=set_index.store)
+        # The engine embeds each question itself, so its retrieve_ms is what a user waits for.
+        own = HybridRetriever(set_index.store, set_index.embedder, set_index.settings, keyword=ours.keyword)
+        engine = AnswerEngine(set_index.settings, retriever=own, store=set_index.store)
         load_ms = engine.warm_up()
         log(f"LLM {engine.llm_name} loaded in {load_ms} ms")
 
     rows: list[dict[str, Any]] = []
+    interrupted = False
     with open(out / "questions.jsonl", "w", encoding="utf-8") as handle:
-        for i, item in enumerate(items, 1):
-            row = ask_one(evalset.kind, item, pipelines, engine, options.multiple_choice)
-            rows.append(row)
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-            log(_progress(i, len(items), row))
+        try:
+            for i, item in enumerate(items, 1):
+                row = ask_one(evalset.kind, item, pipelines, engine, options.multiple_choice)
+                rows.append(row)
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.flush()
+                log(_progress(i, len(items), row))
+        except KeyboardInterrupt:
+            # Ctrl-C (or kill -INT) ends a long run early: report the questions that finished.
+            interrupted = True
+            log(f"interrupted: reporting the {len(rows)} finished questions")
+    if not rows:
+        from eval.sets import EvalError
+
+        raise EvalError("interrupted before any question finished - nothing to report")
 
     meta = {
         "dataset": evalset.name,
@@ -200,6 +222,7 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
         "questions": len(rows),
         "questions_in_set": len(evalset.load()),
         "limit": options.limit,
+        "interrupted": interrupted,
         "retrieval_only": options.retrieval_only,
         "llm": engine.llm_name if engine else None,
         "llm_load_ms": load_ms,
@@ -210,6 +233,7 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
         "ingest": {"embedded": set_index.added, "unchanged": set_index.unchanged,
                    "failed": set_index.failed, "seconds": round(set_index.ingest_seconds, 1)},
         "baseline_notes": notes,
+        "query_embedding_ms": {**p50_p95(single_ms), "batched_each": round(embed_ms, 1)},
         "top_k_metrics": K,
         "top_k_answer": set_index.settings.top_k,
         "started": started_at,
