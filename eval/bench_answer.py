@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from eval.reporting import machine, percentile
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    return round(percentile(values, q * 100) or 0.0)
 
 
 def main() -> None:
@@ -82,7 +79,7 @@ def main() -> None:
     answerable = [r for r in rows if r["type"] != "null"]
     nulls = [r for r in rows if r["type"] == "null"]
     summary = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "llm": engine.llm_name,
         "questions": len(rows),
         "load_ms": load_ms,

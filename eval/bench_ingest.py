@@ -12,18 +12,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from eval.reporting import key_value_table, machine
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "realtimeqa" / "articles.jsonl"
 
 
-def _ingest(articles: Path, index: Path) -> tuple[float, str]:
+def ingest_subprocess(articles: Path, index: Path) -> tuple[float, str]:
+    """Seconds `newsdesk ingest ARTICLES --index INDEX` takes as a user runs it, and its summary line."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     started = time.perf_counter()
     out = subprocess.run(
@@ -36,7 +38,8 @@ def _ingest(articles: Path, index: Path) -> tuple[float, str]:
     return seconds, out.stdout.strip().splitlines()[-1]
 
 
-def _embedder_alone(articles: Path) -> tuple[int, int, float]:
+def embed_same_chunks(articles: Path) -> tuple[int, int, float]:
+    """(chunks, tokens, seconds) to embed exactly the chunk texts ingest makes of `articles`, in one call."""
     from ingest.pipeline import chunk_article, prepare_article
     from ingest.readers import read_file
     from newsdesk.embedding import MiniLMEmbedder
@@ -72,12 +75,12 @@ def main() -> None:
         subset = Path(tmp) / f"first{args.articles}.jsonl"
         with args.source.open(encoding="utf-8") as f:
             subset.write_text("".join(line for _, line in zip(range(args.articles), f)), encoding="utf-8")
-        first_s, first_summary = _ingest(subset, Path(tmp) / "index")
-        rerun_s, rerun_summary = _ingest(subset, Path(tmp) / "index")
-        chunks, tokens, embed_s = _embedder_alone(subset)
+        first_s, first_summary = ingest_subprocess(subset, Path(tmp) / "index")
+        rerun_s, rerun_summary = ingest_subprocess(subset, Path(tmp) / "index")
+        chunks, tokens, embed_s = embed_same_chunks(subset)
 
     result = {
-        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "articles": args.articles,
         "chunks": chunks,
         "tokens": tokens,
@@ -95,10 +98,9 @@ def main() -> None:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_ingest.json").write_text(json.dumps(result, indent=2) + "\n")
-    rows = "\n".join(f"| {k} | {v} |" for k, v in result.items())
     (args.out / "bench_ingest.md").write_text(
         f"# Ingest benchmark\n\n`python -m eval.bench_ingest --articles {args.articles}`\n\n"
-        f"| measure | value |\n|---|---|\n{rows}\n"
+        f"{key_value_table(result)}\n"
     )
     print(json.dumps(result, indent=2))
 

@@ -1,0 +1,175 @@
+"""Benchmarks in one report: ingest (ours vs the raw embedder vs the naive pipeline), an
+unchanged rerun, retrieval latency by index size, answer latency, peak memory.
+
+    python -m eval.bench [--articles 100] [--retrieval-index DIR ...] [--answers-run RUN ...]
+
+Ingest runs `newsdesk ingest` as a user would (a subprocess, fresh index) on the first
+--articles RealTimeQA articles, reruns it unchanged, embeds exactly the same chunk texts
+with the embedder alone, and builds the naive LlamaIndex pipeline over the same articles.
+Retrieval latency: the shipped hybrid search (question embedding included) for RealTimeQA
+questions over each index given (default: the one just built and the eval index of the
+full set when present). Answer latency comes from `newsdesk eval` run folders.
+Writes eval/reports/bench.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from eval.bench_ingest import embed_same_chunks, ingest_subprocess
+from eval.reporting import key_value_table, machine, markdown_table, p50_p95
+from eval.sets import REPO, resolve_set
+
+
+def _peak_mb(who: int) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+def bench_ingest(source: Path, articles: int, folder: Path) -> dict[str, Any]:
+    """Ours (subprocess), the unchanged rerun, the embedder alone, and the naive pipeline on the same articles."""
+    from eval.naive_pipeline import build
+    from newsdesk.embedding import make_embedder
+    from newsdesk.settings import load_settings
+
+    subset = folder / f"first{articles}.jsonl"
+    with source.open(encoding="utf-8") as f:
+        subset.write_text("".join(line for _, line in zip(range(articles), f)), encoding="utf-8")
+    index = folder / "index"
+    first_s, first_summary = ingest_subprocess(subset, index)
+    rerun_s, rerun_summary = ingest_subprocess(subset, index)
+    chunks, tokens, embed_s = embed_same_chunks(subset)
+    _, naive_chunks, naive_s = build(subset, make_embedder(load_settings(None)))
+    return {
+        "articles": articles,
+        "chunks": chunks,
+        "tokens": tokens,
+        "ingest_seconds": round(first_s, 1),
+        "ingest_articles_per_s": round(articles / first_s, 2),
+        "ingest_chunks_per_s": round(chunks / first_s, 1),
+        "embedder_alone_seconds": round(embed_s, 1),
+        "embedder_chunks_per_s": round(chunks / embed_s, 1),
+        "ingest_time_over_embedder_time": round(first_s / embed_s, 2),
+        "rerun_unchanged_seconds": round(rerun_s, 2),
+        "naive_seconds": round(naive_s, 1),
+        "naive_chunks": naive_chunks,
+        "naive_articles_per_s": round(articles / naive_s, 2),
+        "ours_over_naive_throughput": round(naive_s / first_s, 2),
+        "ingest_peak_rss_mb": _peak_mb(resource.RUSAGE_CHILDREN),
+        "first_run": first_summary,
+        "rerun": rerun_summary,
+        "index": str(index),
+    }
+
+
+def bench_retrieval(index: Path, questions: list[str]) -> dict[str, Any]:
+    """p50/p95 ms of the shipped hybrid search (question embedding included) over one index."""
+    from index.retrieve import HybridRetriever
+    from index.store import IndexStore
+    from newsdesk.embedding import make_embedder
+    from newsdesk.settings import load_settings
+
+    settings = load_settings(None, index=index)
+    store = IndexStore(settings, create=False)
+    settings = settings.model_copy(update={"embedder": store.built_with() or settings.embedder})
+    retriever = HybridRetriever(store, make_embedder(settings), settings)
+    started = time.perf_counter()
+    retriever.search(questions[0])  # loads the keyword index and the model
+    load_s = time.perf_counter() - started
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        retriever.search(q)
+        times.append((time.perf_counter() - t0) * 1000)
+    stats = store.stats()
+    return {"index": str(index), "articles": stats.articles, "chunks": stats.chunks, "questions": len(questions),
+            "first_search_s": round(load_s, 1), **{f"search_ms_{k}": v for k, v in p50_p95(times).items()}}
+
+
+def answer_latency(run: Path) -> dict[str, Any]:
+    """Answer latency of one `newsdesk eval` run folder (its summary.json)."""
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    lat, meta = summary["latency_ms"], summary["meta"]
+    return {"run": str(run), "dataset": meta["dataset"], "llm": meta["llm"], "questions": summary.get("answered_questions"),
+            "retrieve_ms": lat.get("retrieve"), "first_token_ms": lat.get("first_token"), "total_ms": lat.get("total"),
+            "load_ms": meta.get("llm_load_ms")}
+
+
+def render(result: dict[str, Any]) -> str:
+    """bench.md's text."""
+    lines = ["# Benchmarks", "", f"`{result['command']}`", "", f"Machine: {result['machine']}.",
+             f"Measured {result['when']}; other jobs shared the 2 cores (load average {result['load']}), "
+             "so absolute times are pessimistic.", "", "## Ingest", "", key_value_table(result["ingest"]), ""]
+    if result["retrieval"]:
+        lines += ["## Retrieval latency (hybrid search, question embedding included)", "",
+                  markdown_table(["articles", "chunks", "questions", "p50 ms", "p95 ms", "first search s"],
+                                 [[r["articles"], r["chunks"], r["questions"], r["search_ms_p50"],
+                                   r["search_ms_p95"], r["first_search_s"]] for r in result["retrieval"]]), ""]
+    if result["answers"]:
+        lines += ["## Answer latency (from eval runs)", "",
+                  markdown_table(["dataset", "llm", "questions", "retrieve p50/p95", "first token p50/p95",
+                                  "total p50/p95"],
+                                 [[a["dataset"], a["llm"], a["questions"],
+                                   *(f"{(a[k] or {}).get('p50')} / {(a[k] or {}).get('p95')}"
+                                     for k in ("retrieve_ms", "first_token_ms", "total_ms"))]
+                                  for a in result["answers"]]), ""]
+    lines += [f"Peak memory: ingest subprocesses {result['ingest']['ingest_peak_rss_mb']} MB, "
+              f"this process (naive pipeline, retrieval) {result['peak_rss_mb']} MB.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and write eval/reports/bench.{json,md}."""
+    import os
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=100)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--retrieval-index", type=Path, nargs="*", default=None,
+                        help="indexes to time retrieval on (default: the bench's own and the full RealTimeQA eval index)")
+    parser.add_argument("--questions", type=int, default=50)
+    parser.add_argument("--answers-run", type=Path, nargs="*", default=[])
+    parser.add_argument("--out", type=Path, default=REPO / "eval" / "reports")
+    args = parser.parse_args(argv)
+
+    from eval.set_index import DEFAULT_CACHE, index_folder
+    from eval.sets import sample_items
+    from newsdesk.settings import load_settings
+
+    rt = resolve_set("realtimeqa", args.data_dir)
+    questions = [q.question for q in sample_items(rt.load(), args.questions)]
+    with tempfile.TemporaryDirectory() as tmp:
+        ingest = bench_ingest(rt.articles, args.articles, Path(tmp))
+        print(json.dumps(ingest, indent=2), file=sys.stderr)
+        indexes = args.retrieval_index
+        if indexes is None:
+            indexes = [Path(ingest["index"])]
+            full = index_folder(rt, load_settings(None), DEFAULT_CACHE)
+            if full.is_dir():
+                indexes.append(full)
+        retrieval = [bench_retrieval(i, questions) for i in indexes]
+    result = {
+        "command": "python -m eval.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine(),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "ingest": ingest,
+        "retrieval": retrieval,
+        "answers": [answer_latency(r) for r in args.answers_run],
+        "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (args.out / "bench.md").write_text(render(result), encoding="utf-8")
+    print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
