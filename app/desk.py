@@ -91,8 +91,6 @@ class Desk:
 
     def warm_up(self) -> None:
         """Build the engine and load its models now, if there is an index; never raises."""
-        from newsdesk.engine import EngineError
-
         try:
             with self._lock:
                 if self._engine is None:
@@ -100,10 +98,8 @@ class Desk:
 
                     self._engine = AnswerEngine(self.settings)
                 self._engine.warm_up()
-        except EngineError:
-            pass  # no index yet: the first question says so
-        except Exception:  # a broken model shows up, as one line, on the first question
-            log.exception("warming up the engine failed")
+        except Exception as exc:  # the first question shows the problem as one line
+            log.warning("models not loaded yet: %s", problem(exc, "(warm-up)"))
 
     def llm_name(self) -> str:
         """The label of the LLM that answers."""

@@ -231,3 +231,17 @@ def test_login_required_with_auth(browser, tmp_path):
         page.close()
     finally:
         _stop(proc)
+
+
+def test_filters_apply_to_retrieval(browser, server):
+    page = _open(browser, server)
+    page.locator("text=Filters").click()
+    page.locator("#nd-publishers input").click()
+    assert page.locator("[role=option]:has-text('Daily Times (1)')").count() == 1  # read from the index
+    page.keyboard.press("Escape")
+    since = page.locator("#nd-since input")
+    since.fill("2026-01-01")
+    since.press("Enter")
+    answer = _ask(page, STRAYER)
+    assert "nd-abstain" in answer.get_attribute("class")  # nothing published since then
+    page.close()
