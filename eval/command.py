@@ -17,6 +17,13 @@ def eval_command(target: list[str], **options) -> str:
         from eval.compare import compare
 
         return compare(Path(target[1]), Path(target[2]))
+    if target and target[0] == "report":
+        if len(target) != 2:
+            raise EvalError("usage: newsdesk eval report RUN (a run folder to re-summarise)")
+        from eval.runner import rebuild_report
+
+        out = rebuild_report(Path(target[1]))
+        return (out / "report.md").read_text(encoding="utf-8") + f"\nrun folder: {out}"
     if len(target) != 1:
         raise EvalError("usage: newsdesk eval DATASET [options] - one dataset: sample, multihop-rag, realtimeqa or a Q&A JSONL")
     from eval.runner import BASELINES, EvalOptions, run_eval

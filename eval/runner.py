@@ -162,7 +162,8 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
     from newsdesk.settings import load_settings
 
     evalset = resolve_set(options.dataset, options.data_dir)
-    items = sample_items(evalset.load(), options.limit)
+    all_items = evalset.load()
+    items = sample_items(all_items, options.limit)
     if not items:
         from eval.sets import EvalError
 
@@ -195,6 +196,32 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
         load_ms = engine.warm_up()
         log(f"LLM {engine.llm_name} loaded in {load_ms} ms")
 
+    meta = {
+        "dataset": evalset.name,
+        "kind": evalset.kind,
+        "queries": str(evalset.queries),
+        "articles_source": str(evalset.articles),
+        "questions_in_set": len(all_items),
+        "pipelines": list(pipelines),
+        "limit": options.limit,
+        "retrieval_only": options.retrieval_only,
+        "llm": engine.llm_name if engine else None,
+        "llm_load_ms": load_ms,
+        "embedder": set_index.settings.embedder,
+        "index": str(set_index.settings.index),
+        "articles": set_index.articles,
+        "chunks": set_index.chunks,
+        "ingest": {"embedded": set_index.added, "unchanged": set_index.unchanged,
+                   "failed": set_index.failed, "seconds": round(set_index.ingest_seconds, 1)},
+        "baseline_notes": notes,
+        "query_embedding_ms": {**p50_p95(single_ms), "batched_each": round(embed_ms, 1)},
+        "top_k_metrics": K,
+        "top_k_answer": set_index.settings.top_k,
+        "started": started_at,
+        "command": options.command,
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
     rows: list[dict[str, Any]] = []
     interrupted = False
     with open(out / "questions.jsonl", "w", encoding="utf-8") as handle:
@@ -214,32 +241,9 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
 
         raise EvalError("interrupted before any question finished - nothing to report")
 
-    meta = {
-        "dataset": evalset.name,
-        "kind": evalset.kind,
-        "queries": str(evalset.queries),
-        "articles_source": str(evalset.articles),
-        "questions": len(rows),
-        "questions_in_set": len(evalset.load()),
-        "limit": options.limit,
-        "interrupted": interrupted,
-        "retrieval_only": options.retrieval_only,
-        "llm": engine.llm_name if engine else None,
-        "llm_load_ms": load_ms,
-        "embedder": set_index.settings.embedder,
-        "index": str(set_index.settings.index),
-        "articles": set_index.articles,
-        "chunks": set_index.chunks,
-        "ingest": {"embedded": set_index.added, "unchanged": set_index.unchanged,
-                   "failed": set_index.failed, "seconds": round(set_index.ingest_seconds, 1)},
-        "baseline_notes": notes,
-        "query_embedding_ms": {**p50_p95(single_ms), "batched_each": round(embed_ms, 1)},
-        "top_k_metrics": K,
-        "top_k_answer": set_index.settings.top_k,
-        "started": started_at,
-        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": options.command,
-    }
+    meta.update(questions=len(rows), interrupted=interrupted,
+                finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     summary = summarize(rows, evalset.kind, list(pipelines), meta)
     write_report(out, summary, rows)
     return out
@@ -289,3 +293,23 @@ def _progress(i: int, n: int, row: dict[str, Any]) -> str:
         text += (f" | correct {m['correct']}" + (f" mc {m['correct_mc']}" if "correct_mc" in m else "")
                  + f" declined {m['declined']} | {row['timings'].get('total_ms')} ms")
     return text
+
+
+def rebuild_report(run: Path) -> Path:
+    """Rewrite summary.json, report.md and the plots of a run folder from its questions.jsonl and
+    meta.json - for a run that was stopped (killed) before it wrote them."""
+    from eval.report import write_report
+    from eval.sets import EvalError
+    from eval.summary import summarize
+
+    run = Path(run)
+    if not (run / "meta.json").is_file() or not (run / "questions.jsonl").is_file():
+        raise EvalError(f"{run}: no meta.json and questions.jsonl - pass a run folder written by `newsdesk eval`")
+    meta = json.loads((run / "meta.json").read_text(encoding="utf-8"))
+    rows = [json.loads(line) for line in (run / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        raise EvalError(f"{run}: no finished questions to report")
+    if meta.get("questions") != len(rows):
+        meta.update(questions=len(rows), interrupted=True, finished=meta.get("finished") or "stopped")
+    write_report(run, summarize(rows, meta["kind"], meta["pipelines"], meta), rows)
+    return run
