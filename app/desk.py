@@ -35,6 +35,7 @@ class Session:
     answers: dict[int, dict[str, Any]] = field(default_factory=dict)
     turns: list[tuple[str, str]] = field(default_factory=list)
     shown: int | None = None  # the message whose sources the panel shows
+    streaming: bool = False  # a reply is being written: only the chat changes
 
 
 @dataclass
@@ -146,8 +147,10 @@ class Desk:
                 else:
                     text += item
                     session.messages[msg]["content"] = render.streaming_message(text)
+                session.streaming = not isinstance(item, Answer)
                 yield session
         except Exception as exc:  # never a traceback or a dead spinner in the chat
+            session.streaming = False
             session.messages[msg]["content"] = render.error_message(problem(exc, question))
             yield session
 

@@ -66,7 +66,10 @@ def build_ui(desk: Desk) -> gr.Blocks:
 
         def respond(text: str, state: Session, a: Any, b: Any, pubs: list[str] | None):
             for state in desk.respond(text, state or Session(), Filters(a, b, list(pubs or []))):
-                yield _view(desk, state, "")
+                if state.streaming:
+                    yield state, list(state.messages), gr.skip(), gr.skip(), gr.skip()
+                else:
+                    yield _view(desk, state, "")
 
         def choose_source(state: Session, choice: str | None):
             return desk.pick(state or Session(), choice or "")
