@@ -32,8 +32,9 @@ def eval_command(target: list[str], **options) -> str:
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
         raise EvalError(f"--baselines: unknown '{unknown[0]}' - use a comma list of {', '.join(BASELINES)}")
-    if options.get("limit") is not None and options["limit"] < 1:
-        raise EvalError("--limit must be at least 1")
+    for name in ("limit", "articles"):
+        if options.get(name) is not None and options[name] < 1:
+            raise EvalError(f"--{name} must be at least 1")
     out = run_eval(EvalOptions(dataset=target[0], baselines=baselines,
                                command="newsdesk " + shlex.join(sys.argv[1:]), **options))
     return (out / "report.md").read_text(encoding="utf-8") + f"\nrun folder: {out}"

@@ -59,7 +59,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "",
         f"- questions: {meta['questions']} of {meta['questions_in_set']}"
         + (f" (seeded sample, --limit {meta['limit']})" if meta.get("limit") else "")
-        + (" - interrupted, these are the finished ones" if meta.get("interrupted") else ""),
+        + (" - interrupted, these are the finished ones" if meta.get("interrupted") else "")
+        + (f"\n- articles cut to the first {meta['articles_cut']} of the set (--articles); questions kept: "
+           "null ones and those with a gold article inside the cut" if meta.get("articles_cut") else ""),
         f"- index: {meta['articles']} articles, {meta['chunks']} chunks, embedder {meta['embedder']}"
         f" ({meta['ingest']['embedded']} embedded this run, {meta['ingest']['unchanged']} unchanged)",
         f"- LLM: {meta['llm'] or 'none (--retrieval-only)'}",

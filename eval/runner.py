@@ -23,7 +23,7 @@ from eval.datasets import QAItem
 from eval.query_vectors import PrimedEmbedder, time_single_queries
 from eval.reporting import p50_p95
 from eval.retrieval_metrics import fact_ranks
-from eval.sets import REPO, EvalSet, resolve_set, sample_items
+from eval.sets import REPO, EvalSet, first_articles, keeps_question, resolve_set, sample_items
 
 K = 10
 BASELINES = ("naive", "dense", "bm25")
@@ -38,6 +38,7 @@ class EvalOptions:
     data_dir: Path | None = None
     out: Path | None = None
     limit: int | None = None
+    articles: int | None = None
     retrieval_only: bool = False
     llm: str | None = None
     config: Path | None = None
@@ -162,14 +163,17 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
     from newsdesk.settings import load_settings
 
     evalset = resolve_set(options.dataset, options.data_dir)
+    cache = Path(options.cache or DEFAULT_CACHE)
     all_items = evalset.load()
+    if options.articles:
+        evalset, urls = first_articles(evalset, options.articles, cache)
+        all_items = [item for item in all_items if keeps_question(item, urls)]
     items = sample_items(all_items, options.limit)
     if not items:
         from eval.sets import EvalError
 
         raise EvalError(f"{evalset.queries}: no questions")
     settings = load_settings(options.config, llm=options.llm)
-    cache = Path(options.cache or DEFAULT_CACHE)
     out = Path(options.out or default_out())
     out.mkdir(parents=True, exist_ok=True)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -204,6 +208,7 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
         "questions_in_set": len(all_items),
         "pipelines": list(pipelines),
         "limit": options.limit,
+        "articles_cut": options.articles,
         "retrieval_only": options.retrieval_only,
         "llm": engine.llm_name if engine else None,
         "llm_load_ms": load_ms,

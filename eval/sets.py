@@ -99,3 +99,31 @@ def sample_items(items: list[QAItem], limit: int | None, seed: int = SAMPLE_SEED
         return list(items)
     chosen = set(random.Random(seed).sample(range(len(items)), limit))
     return [item for i, item in enumerate(items) if i in chosen]
+
+
+def first_articles(evalset: EvalSet, n: int, folder: Path) -> tuple[EvalSet, set[str]]:
+    """The set cut to its first `n` articles (a JSONL articles file), and the URLs kept.
+
+    The cut is written once to `folder` (a stable path, so its index is reused); questions
+    are then kept by `keeps_question`. For sets too big to index on the machine at hand."""
+    if not evalset.articles.is_file():
+        raise EvalError(f"--articles needs an articles.jsonl; {evalset.articles} is a folder")
+    lines: list[str] = []
+    with open(evalset.articles, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                lines.append(line if line.endswith("\n") else line + "\n")
+                if len(lines) == n:
+                    break
+    folder.mkdir(parents=True, exist_ok=True)
+    cut = folder / f"{evalset.name}-first{n}-{evalset.fingerprint()}.jsonl"
+    text = "".join(lines)
+    if not cut.is_file() or cut.read_text(encoding="utf-8") != text:
+        cut.write_text(text, encoding="utf-8")
+    urls = {json.loads(line).get("url", "") for line in lines}
+    return EvalSet(f"{evalset.name}-first{n}", evalset.kind, evalset.queries, cut), urls
+
+
+def keeps_question(item: QAItem, urls: set[str]) -> bool:
+    """After a cut: a null question always stays; another stays when one of its gold articles is in."""
+    return item.is_null or any(u in urls for u in item.answer_urls)

@@ -245,6 +245,7 @@ def eval_(
     data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding <set>/queries.jsonl and articles.jsonl (default ../shared/data).", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run folder (default runs/<timestamp>).", show_default=False)] = None,
     limit: Annotated[Optional[int], typer.Option(help="A fixed, seeded sample of N questions.", show_default=False)] = None,
+    articles: Annotated[Optional[int], typer.Option(help="Index only the set's first N articles (and its questions about them).", show_default=False)] = None,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only (no LLM).")] = False,
     baselines: Annotated[str, typer.Option(help="Side-by-side retrieval pipelines (comma list; '' for none).")] = "naive,dense,bm25",
     cache: Annotated[Optional[Path], typer.Option(help="Where set indexes are kept (default .newsdesk/eval).", show_default=False)] = None,
@@ -256,7 +257,7 @@ def eval_(
     from eval.sets import EvalError
 
     try:
-        print(eval_command(target, data_dir=data_dir, out=out, limit=limit, retrieval_only=retrieval_only,
+        print(eval_command(target, data_dir=data_dir, out=out, limit=limit, articles=articles, retrieval_only=retrieval_only,
                            baselines=baselines, cache=cache, llm=llm, config=config))
     except (EvalError, SettingsError) as exc:
         raise UserError(str(exc), EXIT_USAGE) from None

@@ -116,3 +116,19 @@ def test_cli_user_errors_are_one_line(tmp_path):
         out = run_cli(*args, timeout=120)
         assert out.returncode == 2, out.stderr
         assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_first_articles_cut_keeps_questions_about_them(tmp_path):
+    from eval.datasets import QAItem
+    from eval.sets import EvalSet, first_articles, keeps_question
+
+    folder = tmp_path / "rt"
+    folder.mkdir()
+    (folder / "articles.jsonl").write_text("".join(json.dumps({"url": f"https://x/{i}", "text": "t"}) + "\n" for i in range(5)))
+    (folder / "queries.jsonl").write_text("")
+    cut, urls = first_articles(EvalSet("rt", "realtimeqa", folder / "queries.jsonl", folder / "articles.jsonl"), 2, tmp_path / "c")
+    assert urls == {"https://x/0", "https://x/1"} and len(cut.articles.read_text().splitlines()) == 2
+    assert cut.name == "rt-first2"
+    inside = QAItem("a", "q", "A", "multiple_choice", answer_urls=("https://x/4", "https://x/1"))
+    outside = QAItem("b", "q", "B", "multiple_choice", answer_urls=("https://x/4",))
+    assert keeps_question(inside, urls) and not keeps_question(outside, urls)
