@@ -22,7 +22,8 @@ class Overview:
     """How many articles are indexed, from which publishers, over which dates."""
 
     articles: int = 0
-    sources: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)  # publisher -> articles
+    unknown_source: int = 0  # articles with no publisher
     first_date: str = ""
     last_date: str = ""
 
@@ -48,10 +49,21 @@ def overview(settings: Settings) -> Overview:
     from index.store import IndexStore, NoIndexError
 
     try:
-        stats = IndexStore(settings, create=False).stats()
+        records = IndexStore(settings, create=False).articles().values()
     except NoIndexError:
         return Overview()
-    return Overview(stats.articles, dict(stats.sources), stats.first_date, stats.last_date)
+    sources: dict[str, int] = {}
+    for rec in records:
+        if rec.source:
+            sources[rec.source] = sources.get(rec.source, 0) + 1
+    dates = sorted(rec.published_at for rec in records if rec.published_at)
+    return Overview(
+        articles=len(records),
+        sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+        unknown_source=sum(1 for rec in records if not rec.source),
+        first_date=dates[0] if dates else "",
+        last_date=dates[-1] if dates else "",
+    )
 
 
 def paragraph(settings: Settings, doc_id: str, start: int, end: int) -> Passage | None:

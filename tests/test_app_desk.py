@@ -134,6 +134,7 @@ def test_filters_reach_retrieval(sample_settings):
     desk, _ = _desk(sample_settings)
     choices = desk.publisher_choices()
     assert ("Daily Times (1)", "Daily Times") in choices
+    assert all(value and not value.startswith("(") for _, value in choices)  # no "(unknown)" choice
     session, _ = _run(desk, "copper prices", filters=Filters(sources=["Daily Times"]))
     answer = session.answers[1]
     assert answer["retrieved"] and all(
