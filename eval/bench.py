@@ -77,7 +77,8 @@ def bench_retrieval(index: Path, questions: list[str]) -> dict[str, Any]:
 
     settings = load_settings(None, index=index)
     store = IndexStore(settings, create=False)
-    settings = settings.model_copy(update={"embedder": store.built_with() or settings.embedder})
+    built = getattr(store, "built_with", lambda: None)()  # an index keeps the embedder that made it
+    settings = settings.model_copy(update={"embedder": built or settings.embedder})
     retriever = HybridRetriever(store, make_embedder(settings), settings)
     started = time.perf_counter()
     retriever.search(questions[0])  # loads the keyword index and the model
@@ -132,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=100)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--retrieval-index", type=Path, nargs="*", default=None,
-                        help="indexes to time retrieval on (default: the bench's own and the full RealTimeQA eval index)")
+                        help="more indexes to time retrieval on (besides the bench's own and the full RealTimeQA eval index)")
+    parser.add_argument("--answers-only", action="store_true",
+                        help="keep the ingest and retrieval results of the last bench.json; only read --answers-run")
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--answers-run", type=Path, nargs="*", default=[])
     parser.add_argument("--out", type=Path, default=REPO / "eval" / "reports")
@@ -144,16 +147,21 @@ def main(argv: list[str] | None = None) -> int:
 
     rt = resolve_set("realtimeqa", args.data_dir)
     questions = [q.question for q in sample_items(rt.load(), args.questions)]
-    with tempfile.TemporaryDirectory() as tmp:
-        ingest = bench_ingest(rt.articles, args.articles, Path(tmp))
-        print(json.dumps(ingest, indent=2), file=sys.stderr)
-        indexes = args.retrieval_index
-        if indexes is None:
-            indexes = [Path(ingest["index"])]
+    previous = args.out / "bench.json"
+    if args.answers_only:
+        if not previous.is_file():
+            raise SystemExit(f"{previous} not found - run the benchmark once without --answers-only")
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        ingest, retrieval = old["ingest"], old["retrieval"]
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            ingest = bench_ingest(rt.articles, args.articles, Path(tmp))
+            print(json.dumps(ingest, indent=2), file=sys.stderr)
+            indexes = [Path(ingest["index"]), *(args.retrieval_index or [])]
             full = index_folder(rt, load_settings(None), DEFAULT_CACHE)
-            if full.is_dir():
+            if full.is_dir() and full not in indexes:
                 indexes.append(full)
-        retrieval = [bench_retrieval(i, questions) for i in indexes]
+            retrieval = [bench_retrieval(i, questions) for i in indexes]
     result = {
         "command": "python -m eval.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine(),
