@@ -185,7 +185,8 @@ def serve(
     except (ServeError, SettingsError) as exc:
         raise UserError(str(exc), EXIT_USAGE) from None
     except OSError as exc:  # port taken, address not local...
-        raise UserError(f"cannot serve on {host}:{port} ({exc.strerror or exc}) - try another --port") from None
+        reason = exc.strerror or "the port is in use"
+        raise UserError(f"cannot serve on {host}:{port}: {reason} - try another --port or --host") from None
 
 
 @index_app.command("stats")
