@@ -42,11 +42,11 @@ def embed_same_chunks(articles: Path) -> tuple[int, int, float]:
     """(chunks, tokens, seconds) to embed exactly the chunk texts ingest makes of `articles`, in one call."""
     from ingest.pipeline import chunk_article, prepare_article
     from ingest.readers import read_file
-    from newsdesk.embedding import MiniLMEmbedder
+    from newsdesk.embedding import make_embedder
     from newsdesk.settings import load_settings
 
     settings = load_settings(None)
-    embedder = MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    embedder = make_embedder(settings)  # the one `newsdesk ingest` used
     texts: list[str] = []
     for raw in read_file(articles):
         if hasattr(raw, "text"):

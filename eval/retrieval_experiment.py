@@ -1,7 +1,7 @@
 """Retrieval experiment: dense, BM25 and fusion variants on the evaluation sets.
 
     python -m eval.retrieval_experiment [--sets multihop-rag realtimeqa] [--rt-articles 500]
-        [--embedder minilm|fake] [--workdir /tmp/newsdesk-retrieval] [--grid] [--json out.json]
+        [--embedder minilm-int8|minilm|fake] [--workdir /tmp/newsdesk-retrieval] [--grid] [--json out.json]
 
 Ingests each set's articles.jsonl into an index under --workdir (reused when present:
 unchanged articles are skipped), then runs every variant over the set's questions and
@@ -201,16 +201,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", nargs="+", default=["multihop-rag", "realtimeqa"])
     parser.add_argument("--rt-articles", type=int, default=500)
-    parser.add_argument("--embedder", choices=["minilm", "fake"], default="minilm")
+    parser.add_argument("--embedder", choices=["minilm-int8", "minilm", "fake"], default="minilm")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newsdesk-retrieval"))
     parser.add_argument("--grid", action="store_true", help="also sweep fusion weights and boosts")
     parser.add_argument("--only", nargs="+", help="run only these variants")
     parser.add_argument("--json", type=Path, help="write every result to this file")
     args = parser.parse_args(argv)
 
-    from newsdesk.embedding import FakeEmbedder, MiniLMEmbedder
+    from newsdesk.embedding import make_embedder
+    from newsdesk.settings import load_settings
 
-    embedder = FakeEmbedder() if args.embedder == "fake" else MiniLMEmbedder()
+    embedder = make_embedder(load_settings(None, embedder=args.embedder))
     variants = dict(VARIANTS)
     if args.grid:
         variants.update(grid())

@@ -174,6 +174,7 @@ class HybridRetriever(BaseRetriever):
         keyword: LiveKeywordIndex | None = None,
     ) -> None:
         super().__init__()
+        store.require_embedder(settings.embedder)
         self.store = store
         self.settings = settings
         self.filters = filters

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 WRITING = "writing"
 DONE = "done"
+# The chunk collection's metadata key naming the embedder (settings value) that made its vectors.
+EMBEDDER_KEY = "newsdesk:embedder"
+# Indexes written before the key existed were all made by the fp32 torch MiniLM.
+LEGACY_EMBEDDER = "minilm"
 # Manifest records carry no meaningful vector; Chroma still wants one.
 _PLACEHOLDER_VECTOR = [1.0]
 
@@ -92,6 +96,10 @@ class NoIndexError(StoreError):
     """A reading command found no index where the settings point."""
 
 
+class EmbedderMismatchError(StoreError):
+    """The index holds vectors from another embedder than the settings name."""
+
+
 def _client(settings: Settings, create: bool):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -143,6 +151,30 @@ class IndexStore:
     def location(self) -> str:
         """Where the index lives, for messages."""
         return self.settings.chroma_url or str(Path(self.settings.index).resolve())
+
+    # -- which embedder made the vectors ---------------------------------------------
+
+    def built_with(self) -> str | None:
+        """The embedder (settings value) whose vectors the index holds; None while it holds none."""
+        if not self.chunks.count():
+            return None
+        return str((self.chunks.metadata or {}).get(EMBEDDER_KEY) or LEGACY_EMBEDDER)
+
+    def require_embedder(self, embedder: str) -> None:
+        """Raise EmbedderMismatchError unless vectors from `embedder` belong in this index."""
+        built = self.built_with()
+        if built is not None and built != embedder:
+            raise EmbedderMismatchError(
+                f"index {self.location} was built with embedder {built}; "
+                f"set NEWSDESK_EMBEDDER={built} or re-ingest into a new --index"
+            )
+
+    def _record_embedder(self, embedder: str) -> None:
+        if (self.chunks.metadata or {}).get(EMBEDDER_KEY) == embedder:
+            return
+        # Chroma refuses any hnsw:* key on modify (the space is fixed at creation and kept).
+        kept = {k: v for k, v in (self.chunks.metadata or {}).items() if not k.startswith("hnsw:")}
+        self.chunks.modify(metadata={**kept, EMBEDDER_KEY: embedder})
 
     # -- reading -------------------------------------------------------------------
 
@@ -201,9 +233,15 @@ class IndexStore:
         chunks: list[ChunkRecord],
         vectors: np.ndarray,
     ) -> None:
-        """Replace these articles' chunks with new ones, all or nothing as seen by readers."""
+        """Replace these articles' chunks with new ones, all or nothing as seen by readers.
+
+        The vectors must come from the embedder the settings name (checked against the
+        one that built the index, and recorded on the first write).
+        """
         if not articles:
             return
+        self.require_embedder(self.settings.embedder)
+        self._record_embedder(self.settings.embedder)
         ids = [a.doc_id for a in articles]
         for a in articles:
             a.n_chunks = sum(1 for c in chunks if c.doc_id == a.doc_id)

@@ -172,6 +172,7 @@ def ingest_paths(
         report.pruned = store.remove(gone)
 
     if pending:
+        store.require_embedder(settings.embedder)  # before loading a model whose vectors can't go in
         _embed_and_write(pending, known, settings, store, report, progress, embedder_factory)
     if pending or report.pruned or report.recovered:
         from index.keyword import refresh

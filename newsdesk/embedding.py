@@ -1,10 +1,12 @@
-"""Embedders behind one factory: the packaged MiniLM, and a deterministic fake for tests."""
+"""Embedders behind one factory: the packaged MiniLM (int8 ONNX or fp32 torch), and a deterministic fake for tests."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -107,8 +109,82 @@ class MiniLMEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class OnnxMiniLMEmbedder:
+    """all-MiniLM-L6-v2 run by ONNX Runtime from a file `newsdesk.minilm_onnx` exported once.
+
+    No torch at run time: the packaged tokenizer (tokenizers) feeds an ONNX graph that
+    returns the pooled, normalised sentence embedding. `batch_size` 1 (the default) runs
+    each text alone, which the int8 graph needs to stay deterministic per text: it
+    quantises activations with one scale taken from the whole input, so in a batch a
+    text's vector depends on its neighbours (cosine about 0.99 apart).
+    """
+
+    dim = 384
+
+    def __init__(self, model_file: Path, name: str, *, batch_size: int = 1, threads: int = 0) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from newsdesk.minilm_onnx import packaged_model_dir
+
+        model_dir = packaged_model_dir()
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.name = name
+        self.max_tokens = int(config["max_seq_length"])
+        self._batch_size = batch_size
+        # tokenizer.json ships with padding and truncation at 128: count without either,
+        # and cut model inputs at the model's own window, as sentence-transformers does.
+        self._counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._counter.no_padding()
+        self._counter.no_truncation()
+        self._encoder = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._encoder.no_padding()
+        self._encoder.enable_truncation(self.max_tokens)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Word pieces each text takes, without [CLS]/[SEP]."""
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Normalised sentence embeddings; texts past the window are cut, so callers size chunks first."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        encodings = self._encoder.encode_batch(texts) if texts else []
+        # Similar lengths together, so a batch carries little padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for j, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[j, :n] = encodings[i].ids
+                mask[j, :n] = 1
+            out[rows] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+
+EMBEDDERS = ("minilm-int8", "minilm", "fake")
+
+
 def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name ('minilm' or 'fake')."""
+    """The embedder the settings name: 'minilm-int8' (ONNX int8), 'minilm' (torch fp32) or 'fake'."""
     if settings.embedder == "fake":
         return FakeEmbedder()
-    return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    if settings.embedder == "minilm":
+        return MiniLMEmbedder(batch_size=settings.embed_batch_size)
+    return onnx_minilm(settings, "int8")
+
+
+def onnx_minilm(settings: Settings, variant: str = "int8", *, batch_size: int = 1) -> OnnxMiniLMEmbedder:
+    """The packaged MiniLM through ONNX Runtime ('int8' or 'fp32'), exporting it once if needed."""
+    from newsdesk.minilm_onnx import ensure_minilm_onnx
+
+    name = MiniLMEmbedder.name + ("-int8" if variant == "int8" else "-onnx")
+    return OnnxMiniLMEmbedder(ensure_minilm_onnx(settings, variant), name, batch_size=batch_size)

@@ -83,6 +83,7 @@ class AnswerEngine:
             from index.retrieve import HybridRetriever
             from newsdesk.embedding import make_embedder
 
+            self.store.require_embedder(self.settings.embedder)  # before loading the wrong model
             self._retriever = HybridRetriever(self.store, make_embedder(self.settings), self.settings)
         return self._retriever
 

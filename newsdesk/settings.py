@@ -27,7 +27,11 @@ class Settings(BaseSettings):
     collection: str = Field("newsdesk", description="Chroma collection name prefix.")
 
     # Embedding.
-    embedder: Literal["minilm", "fake"] = Field("minilm", description="Embedding model.")
+    embedder: Literal["minilm-int8", "minilm", "fake"] = Field(
+        "minilm",
+        description="Embedding model: all-MiniLM-L6-v2 as int8 ONNX (minilm-int8) or fp32 torch (minilm); "
+        "fake is deterministic hashing, for tests. An index keeps the embedder that built it.",
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024)
     chunk_tokens: int = Field(
         200, ge=32, le=256, description="Max embedder tokens per chunk, metadata prefix included."
