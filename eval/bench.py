@@ -7,8 +7,8 @@ Ingest runs `newsdesk ingest` as a user would (a subprocess, fresh index) on the
 --articles RealTimeQA articles, reruns it unchanged, embeds exactly the same chunk texts
 with the embedder alone, and builds the naive LlamaIndex pipeline over the same articles.
 Retrieval latency: the shipped hybrid search (question embedding included) for RealTimeQA
-questions over each index given (default: the one just built and the eval index of the
-full set when present). Answer latency comes from `newsdesk eval` run folders.
+questions over the index just built and each --retrieval-index. Answer latency comes from
+`newsdesk eval` run folders (--answers-run).
 Writes eval/reports/bench.{json,md}.
 """
 
@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=100)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--retrieval-index", type=Path, nargs="*", default=None,
-                        help="more indexes to time retrieval on (besides the bench's own and the full RealTimeQA eval index)")
+                        help="more indexes to time retrieval on, e.g. the eval indexes under .newsdesk/eval/")
+    parser.add_argument("--keep-ingest", action="store_true",
+                        help="keep the ingest results of the last bench.json (retrieval and answers are measured again)")
     parser.add_argument("--answers-only", action="store_true",
                         help="keep the ingest and retrieval results of the last bench.json; only read --answers-run")
     parser.add_argument("--questions", type=int, default=50)
@@ -141,27 +143,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "eval" / "reports")
     args = parser.parse_args(argv)
 
-    from eval.set_index import DEFAULT_CACHE, index_folder
     from eval.sets import sample_items
-    from newsdesk.settings import load_settings
 
     rt = resolve_set("realtimeqa", args.data_dir)
     questions = [q.question for q in sample_items(rt.load(), args.questions)]
     previous = args.out / "bench.json"
-    if args.answers_only:
-        if not previous.is_file():
-            raise SystemExit(f"{previous} not found - run the benchmark once without --answers-only")
-        old = json.loads(previous.read_text(encoding="utf-8"))
-        ingest, retrieval = old["ingest"], old["retrieval"]
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
+    old = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else None
+    if (args.keep_ingest or args.answers_only) and old is None:
+        raise SystemExit(f"{previous} not found - run the benchmark once without --keep-ingest/--answers-only")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.keep_ingest or args.answers_only:
+            ingest = old["ingest"]
+        else:
             ingest = bench_ingest(rt.articles, args.articles, Path(tmp))
             print(json.dumps(ingest, indent=2), file=sys.stderr)
-            indexes = [Path(ingest["index"]), *(args.retrieval_index or [])]
-            full = index_folder(rt, load_settings(None), DEFAULT_CACHE)
-            if full.is_dir() and full not in indexes:
-                indexes.append(full)
-            retrieval = [bench_retrieval(i, questions) for i in indexes]
+        if args.answers_only:
+            retrieval = old["retrieval"]
+        else:
+            own = [Path(ingest["index"])] if Path(ingest["index"]).is_dir() else []
+            retrieval = [bench_retrieval(i, questions) for i in own + list(args.retrieval_index or [])]
     result = {
         "command": "python -m eval.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine(),
