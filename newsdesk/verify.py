@@ -43,8 +43,33 @@ def _claims(reply: str) -> list[tuple[str, list[int], str]]:
     return out
 
 
+_YES_NO_QUESTION = re.compile(
+    r"^\W*(does|do|did|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE
+)
+_VERDICT = re.compile(r"^\W*(yes|no)\W*$", re.IGNORECASE)
+
+
+def is_verdict(question: str, claim: str) -> bool:
+    """True when `claim` is a bare "Yes" or "No" answering a yes/no question."""
+    return bool(_YES_NO_QUESTION.match(question) and _VERDICT.match(claim))
+
+
+def _score(claim: str, sentences: list[str], question: str) -> float:
+    """Support of a claim by sentences; a bare verdict takes its content from the question.
+
+    "Yes [1][2]" claims what the question asks, so the cited sentences must be about
+    that: together they must share at least two of the question's content words.
+    """
+    if is_verdict(question, claim):
+        evidence: set[str] = set()
+        for sentence in sentences:
+            evidence |= content_terms(sentence)
+        return 1.0 if len(content_terms(question) & evidence) >= 2 else 0.0
+    return support_score(claim, sentences, question)
+
+
 def _best(claim: str, shown: list[Candidate], question: str) -> tuple[int, float]:
-    scores = [support_score(claim, [c.text], question) for c in shown]
+    scores = [_score(claim, [c.text], question) for c in shown]
     if not scores:
         return -1, 0.0
     best = max(range(len(scores)), key=lambda i: scores[i])
@@ -67,8 +92,8 @@ def build_answer(question: str, reply: str, shown: list[Candidate]) -> Answer:
     for claim, markers, stop in _claims(reply):
         valid = [m - 1 for m in markers if 1 <= m <= len(shown)]
         refs: list[tuple[int, bool]] = []
-        if valid and support_score(claim, [shown[i].text for i in valid], question) >= SUPPORT_THRESHOLD:
-            claim_terms = content_terms(claim)
+        if valid and _score(claim, [shown[i].text for i in valid], question) >= SUPPORT_THRESHOLD:
+            claim_terms = content_terms(question if is_verdict(question, claim) else claim)
             for i in valid:
                 refs.append((i, bool(claim_terms & content_terms(shown[i].text))))
         else:

@@ -104,3 +104,14 @@ def test_how_many_units_must_be_what_is_counted():
     assert not right.abstained and right.citations[0].supported
     times = build_answer("How many times did copper reach $11,240?", "Copper reached $11,240 a tonne [3].", SHOWN)
     assert not times.abstained
+
+
+def test_bare_verdict_to_a_yes_no_question_is_checked_against_the_question():
+    q = "Did Robert Louis Strayer II meet Finance Minister Muhammad Aurangzeb?"
+    yes = build_answer(q, "Yes [1].", SHOWN)
+    assert not yes.abstained and yes.answer == "Yes [1]." and yes.citations[0].supported
+    # A verdict citing a sentence about something else is not supported by it.
+    off = build_answer(q, "Yes [3].", SHOWN)
+    assert off.citations[0].doc_id == "d1"  # re-pointed to the sentence about the meeting
+    unrelated = build_answer("Did copper prices fall in Peru last week?", "No [2].", SHOWN)
+    assert unrelated.abstained
