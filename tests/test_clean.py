@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from ingest.clean import clean_text, is_boilerplate_line
