@@ -62,9 +62,7 @@ def _day(value: str | float | datetime | None, name: str) -> date | None:
 
 def search_filters(filters: Filters):
     """The engine's SearchFilters for the widgets' values; ValueError with one line if wrong."""
-    from index.retrieve import SearchFilters
-
-    return SearchFilters(
+    return articles.make_filters(
         since=_day(filters.since, "from"),
         until=_day(filters.until, "to"),
         sources=tuple(filters.sources or ()),
@@ -254,11 +252,7 @@ class Desk:
 def problem(exc: Exception, question: str = "") -> str:
     """The one line a user sees for `exc`: the message of a problem they can fix, else a
     pointer to the server log (where the traceback goes)."""
-    from index.store import StoreError
-    from newsdesk.engine import EngineError
-    from newsdesk.llms import LLMError
-
-    if isinstance(exc, (EngineError, LLMError, StoreError, ValueError)):
+    if isinstance(exc, articles.user_errors()):
         return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     log.error("answering %r failed", question, exc_info=exc)
     return UNEXPECTED.format(kind=type(exc).__name__)

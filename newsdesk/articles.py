@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from index.retrieve import SearchFilters
     from ingest.pipeline import IngestReport, Progress
     from newsdesk.settings import Settings
 
@@ -96,3 +99,20 @@ def add_articles(paths: list[Path], settings: Settings, progress: Progress | Non
     for noisy in ("pypdf", "trafilatura", "htmldate"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     return ingest_paths(paths, settings, progress=progress)
+
+
+def make_filters(since: date | None, until: date | None, sources: tuple[str, ...]) -> SearchFilters:
+    """The retrieval filters for a date range and publishers (None/empty = no limit)."""
+    from index.retrieve import SearchFilters
+
+    return SearchFilters(since=since, until=until, sources=sources)
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """The exception types whose message is a one-line problem the user can fix."""
+    from index.store import StoreError
+    from newsdesk.engine import EngineError
+    from newsdesk.llms import LLMError
+
+    return (EngineError, LLMError, StoreError, ValueError)
+
