@@ -32,6 +32,8 @@ def eval_command(target: list[str], **options) -> str:
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:
         raise EvalError(f"--baselines: unknown '{unknown[0]}' - use a comma list of {', '.join(BASELINES)}")
+    if options.get("resume") and not options.get("out"):
+        raise EvalError("--resume needs --out RUN_FOLDER (the run to continue)")
     for name in ("limit", "articles"):
         if options.get(name) is not None and options[name] < 1:
             raise EvalError(f"--{name} must be at least 1")

@@ -45,6 +45,7 @@ class EvalOptions:
     cache: Path | None = None
     baselines: tuple[str, ...] = BASELINES
     multiple_choice: bool = True
+    resume: bool = False
     command: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -228,10 +229,19 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
     (out / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     rows: list[dict[str, Any]] = []
+    done: set[str] = set()
+    if options.resume and (out / "questions.jsonl").is_file():
+        # Continue a run that was stopped: keep its finished questions, ask the rest.
+        rows = [json.loads(line) for line in (out / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+        done = {r["qid"] for r in rows}
+        log(f"resuming: {len(done)} questions already done")
     interrupted = False
-    with open(out / "questions.jsonl", "w", encoding="utf-8") as handle:
+    with open(out / "questions.jsonl", "a" if done else "w", encoding="utf-8") as handle:
         try:
             for i, item in enumerate(items, 1):
+                if item.qid in done:
+                    continue
                 row = ask_one(evalset.kind, item, pipelines, engine, options.multiple_choice)
                 rows.append(row)
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")

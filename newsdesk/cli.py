@@ -248,6 +248,7 @@ def eval_(
     limit: Annotated[Optional[int], typer.Option(help="A fixed, seeded sample of N questions.", show_default=False)] = None,
     articles: Annotated[Optional[int], typer.Option(help="Index only the set's first N articles (and its questions about them).", show_default=False)] = None,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only (no LLM).")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the stopped run in --out: ask only the questions it lacks.")] = False,
     baselines: Annotated[str, typer.Option(help="Side-by-side retrieval pipelines (comma list; '' for none).")] = "naive,dense,bm25",
     cache: Annotated[Optional[Path], typer.Option(help="Where set indexes are kept (default .newsdesk/eval).", show_default=False)] = None,
     llm: LLMOpt = None,
@@ -258,7 +259,7 @@ def eval_(
     from eval.sets import EvalError
 
     try:
-        print(eval_command(target, data_dir=data_dir, out=out, limit=limit, articles=articles, retrieval_only=retrieval_only,
+        print(eval_command(target, data_dir=data_dir, out=out, limit=limit, articles=articles, retrieval_only=retrieval_only, resume=resume,
                            baselines=baselines, cache=cache, llm=llm, config=config))
     except (EvalError, SettingsError) as exc:
         raise UserError(str(exc), EXIT_USAGE) from None
