@@ -142,20 +142,27 @@ _QUANTITY = re.compile(
 )
 
 
+_MONEY_QUESTION = re.compile(r"\b(costs?|prices?|priced|money|worth|pay|paid|spend|spent|budget)\b", re.IGNORECASE)
+_MONEY = re.compile(
+    r"[$€£¥₹]|\b(dollars?|euros?|pounds|yuan|rupees?|yen|usd|eur|gbp|cents?)\b", re.IGNORECASE
+)
 _HOW_MANY = re.compile(r"\bhow many ([A-Za-z][A-Za-z\-]*)", re.IGNORECASE)
 
 
 def addresses_question(question: str, answer: str, cited: list[str] = ()) -> bool:
     """False when the answer can't be the quantity the question asks for.
 
-    A quantity question answered without a number, or "how many tonnes" answered with a
-    number that neither the answer nor its cited sentences count in tonnes. (Measured on
+    A quantity question answered without a number, a question about money answered without
+    an amount of money, or "how many tonnes" answered with a number that neither the answer
+    nor its cited sentences count in tonnes. (Measured on
     the sample set: the local model answers "What is the construction cost of X?" with a
     supported sentence about X that states no cost, and "How many tonnes of germanium...?"
     with a supported percentage.)
     """
     plain = strip_markers(answer)
     if _QUANTITY.search(question) and not re.search(r"\d", plain):
+        return False
+    if _MONEY_QUESTION.search(question) and not _MONEY.search(plain):
         return False
     unit = _HOW_MANY.search(question)
     if unit and unit.group(1).lower() not in STOPWORDS | {"times"}:

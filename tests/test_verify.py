@@ -115,3 +115,12 @@ def test_bare_verdict_to_a_yes_no_question_is_checked_against_the_question():
     assert off.citations[0].doc_id == "d1"  # re-pointed to the sentence about the meeting
     unrelated = build_answer("Did copper prices fall in Peru last week?", "No [2].", SHOWN)
     assert unrelated.abstained
+
+
+def test_money_question_needs_an_amount_of_money():
+    plant = Candidate("d4", "Gallium plant", "Metals Daily", "2025-10-05", "", 0, 60,
+                      "The plant will produce 12 tonnes of gallium a year from 2027.")
+    wrong = build_answer("What is the expected construction cost of the gallium plant?", "12 tonnes a year [1].", [plant])
+    assert wrong.abstained
+    ok = build_answer("How much did copper cost on Friday?", "Copper reached $11,240 a tonne [3].", SHOWN)
+    assert not ok.abstained
