@@ -13,15 +13,16 @@ files afterwards needs only onnxruntime and tokenizers.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from newsdesk.model_cache import build_lock
 
 if TYPE_CHECKING:
     from newsdesk.settings import Settings
@@ -68,7 +69,7 @@ def ensure_minilm_onnx(settings: Settings, variant: Variant, notify: Notify = _n
     if _is_current(folder, source):
         return folder / FILES[variant]
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(folder):
+    with build_lock(folder):
         # Another process may have built it while this one waited.
         if not _is_current(folder, source):
             _build(folder, source, notify)
@@ -95,22 +96,6 @@ def _is_current(folder: Path, source: Path) -> bool:
         )
     except (OSError, ValueError, KeyError, AttributeError):
         return False
-
-
-@contextlib.contextmanager
-def _build_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock so two processes never export into the same folder at once."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the folder rename below still keeps readers safe
-        yield
-        return
-    with folder.with_name(folder.name + ".lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _build(folder: Path, source: Path, notify: Notify) -> None:

@@ -70,7 +70,7 @@ def ensure_model_file(dest: Path, notify: Notify = print) -> Path:
     if _is_valid(dest, notify):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(dest):
+    with build_lock(dest):
         # Another process may have built it while this one waited for the lock.
         if _is_valid(dest, lambda _msg: None):
             return dest
@@ -128,8 +128,8 @@ def _is_valid(dest: Path, notify: Notify) -> bool:
 
 
 @contextlib.contextmanager
-def _build_lock(dest: Path) -> Iterator[None]:
-    """Hold an exclusive lock so two processes never assemble the same file at once."""
+def build_lock(dest: Path) -> Iterator[None]:
+    """Hold an exclusive lock (`<dest>.lock`) so two processes never build `dest` at once."""
     try:
         import fcntl
     except ImportError:  # not POSIX: no cross-process lock, the temp-file rename still protects
