@@ -32,6 +32,18 @@ def settings(tmp_path) -> Settings:
     return load_settings(None, index=tmp_path / "index", embedder="fake")
 
 
+@pytest.fixture(scope="module")
+def sample_settings(tmp_path_factory) -> Settings:
+    """Settings over an index of the sample articles (fake embedder, fake LLM), one per test module."""
+    from ingest.pipeline import ingest_paths
+    from newsdesk.embedding import FakeEmbedder
+
+    settings = load_settings(None, index=tmp_path_factory.mktemp("sample") / "index", embedder="fake", llm="fake")
+    report = ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder())
+    assert report.ok, report.failed
+    return settings
+
+
 @pytest.fixture
 def seed_path() -> Path:
     if not SEED.is_file():

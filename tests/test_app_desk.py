@@ -10,13 +10,10 @@ import pytest
 from app import render
 from app.desk import Desk, Filters, Session, safe_name
 from app.server import ServeError, parse_auth
-from ingest.pipeline import ingest_paths
 from newsdesk.articles import overview, passage_in
-from newsdesk.embedding import FakeEmbedder
 from newsdesk.engine import AnswerEngine
 from newsdesk.llms import FakeLLM
 from newsdesk.settings import load_settings
-from tests.conftest import SAMPLE
 
 STRAYER = "Who led the US delegation that held minerals talks in Islamabad?"
 # One JSONL article whose every field tries to run something (JSONL keeps the text raw).
@@ -31,14 +28,6 @@ EVIL = json.dumps(
         "prices ${alert(5)} jumped after the quota.",
     }
 ) + "\n"
-
-
-@pytest.fixture(scope="module")
-def sample_settings(tmp_path_factory):
-    settings = load_settings(None, index=tmp_path_factory.mktemp("app") / "index", embedder="fake", llm="fake")
-    report = ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder())
-    assert report.ok, report.failed
-    return settings
 
 
 def _desk(settings, script=None):

@@ -12,17 +12,9 @@ from newsdesk.embedding import FakeEmbedder
 from newsdesk.engine import AnswerEngine, EngineError, Turn, as_query_engine
 from newsdesk.llms import FakeLLM
 from newsdesk.settings import load_settings
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import run_cli
 
 STRAYER = "Who led the US delegation that held minerals talks in Islamabad?"
-
-
-@pytest.fixture(scope="module")
-def sample_settings(tmp_path_factory):
-    settings = load_settings(None, index=tmp_path_factory.mktemp("eng") / "index", embedder="fake", llm="fake")
-    report = ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder())
-    assert report.ok, report.failed
-    return settings
 
 
 def _engine(settings, script=None):
