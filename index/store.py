@@ -146,6 +146,10 @@ class IndexStore:
         self.manifest = self._client.get_or_create_collection(
             f"{settings.collection}-manifest", embedding_function=None
         )
+        built = self.built_with()
+        if built and built != settings.embedder and "embedder" not in settings.model_fields_set:
+            # An index answers with the embedder that built it unless the user names another.
+            self.settings = settings.model_copy(update={"embedder": built})
 
     @property
     def location(self) -> str:

@@ -130,6 +130,7 @@ def ingest_paths(
     """
     progress = progress or _Silent()
     store = store or IndexStore(settings)
+    settings = settings.model_copy(update={"embedder": store.settings.embedder})  # an index's own, unless named
     report = IngestReport(recovered=store.reconcile())
     known = store.articles()
 

@@ -64,6 +64,8 @@ class AnswerEngine:
             self.store = store or IndexStore(settings, create=False)
         except NoIndexError:
             raise EngineError(NO_INDEX) from None
+        if store is None:
+            self.settings = self.store.settings  # carries the index's own embedder
         self._llm = llm
         self._retriever = retriever
         self.llm_name = llm_label(settings)

@@ -28,9 +28,10 @@ class Settings(BaseSettings):
 
     # Embedding.
     embedder: Literal["minilm-int8", "minilm", "fake"] = Field(
-        "minilm",
+        "minilm-int8",
         description="Embedding model: all-MiniLM-L6-v2 as int8 ONNX (minilm-int8) or fp32 torch (minilm); "
-        "fake is deterministic hashing, for tests. An index keeps the embedder that built it.",
+        "fake is deterministic hashing, for tests. An index keeps the embedder that built it: "
+        "left unset, an existing index's own embedder is used.",
     )
     embed_batch_size: int = Field(32, ge=1, le=1024)
     chunk_tokens: int = Field(

@@ -83,3 +83,17 @@ def test_cli_prints_the_mismatch_as_one_line(fake_index, tmp_path):
     assert errors == [out.stderr.strip().splitlines()[-1]], out.stderr
     assert errors[0].startswith("error: index ") and "built with embedder fake" in errors[0]
     assert "Traceback" not in out.stderr
+
+
+def test_an_unset_embedder_follows_the_index(fake_index):
+    # The default (minilm-int8) was never named, so the index's own embedder answers and ingests.
+    unset = load_settings(None, index=fake_index.index)
+    assert unset.embedder == "minilm-int8" and "embedder" not in unset.model_fields_set
+    store = IndexStore(unset)
+    assert store.settings.embedder == "fake"
+    HybridRetriever(store, FakeEmbedder(), store.settings)  # no mismatch
+    assert ingest_paths([SAMPLE], unset, embedder_factory=lambda s: FakeEmbedder()).ok
+    # Named explicitly, another embedder is still refused.
+    named = load_settings(None, index=fake_index.index, embedder="minilm")
+    with pytest.raises(EmbedderMismatchError):
+        IndexStore(named).require_embedder(named.embedder)
