@@ -5,12 +5,12 @@ import sys
 from datetime import date
 
 import pytest
-from llama_index.vector_stores.chroma.base import _to_chroma_filter
 
 from eval.datasets import load_multihop
 from index import keyword
 from index.keyword import LiveKeywordIndex, cache_dir, refresh
 from index.fusion import FusionConfig, SourceMatcher, clauses, cover, fuse, named_dates, spread
+import index.retrieve as retrieve_module
 from index.retrieve import BM25Retriever, HybridRetriever, SearchFilters, retrieve
 from index.store import IndexStore
 from ingest.pipeline import ingest_paths
@@ -80,13 +80,7 @@ def test_retrieve_function_and_llamaindex_api(sample_index):
     assert got and {n.node.metadata["source"] for n in got} == {"Minerals Monitor"}
 
 
-def test_filters_make_the_same_where_clause_on_both_paths():
-    f = SearchFilters(since=date(2025, 10, 1), until=date(2025, 10, 31), sources=("Daily Times", "Commodity Wire"))
-    assert _to_chroma_filter(f.metadata_filters()) == f.where()
-    only_source = SearchFilters(sources=("Daily Times",))
-    assert only_source.where() == {"source": {"$in": ["Daily Times"]}}
-    assert _to_chroma_filter(only_source.metadata_filters()) == only_source.where()
-    assert SearchFilters().where() is None and SearchFilters().metadata_filters() is None
+def test_an_empty_date_range_is_refused():
     with pytest.raises(ValueError):
         SearchFilters(since=date(2025, 11, 2), until=date(2025, 11, 1))
 
@@ -101,7 +95,11 @@ def test_filters_make_the_same_where_clause_on_both_paths():
         SearchFilters(since=date(2025, 11, 1), sources=("Minerals Monitor",)),
     ],
 )
-def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters):
+@pytest.mark.parametrize("exact_max", [300, 0], ids=["exact", "neighbours"])
+def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters, exact_max, monkeypatch):
+    # Both ways the dense side filters: scoring the allowed chunks exactly, and keeping the
+    # allowed ones among more unfiltered neighbours.
+    monkeypatch.setattr(retrieve_module, "EXACT_FILTERED_MAX", exact_max)
     store = IndexStore(sample_index)
     question = "copper antimony rare earth prices Pakistan China export"
     low, high = filters.ts_range()
@@ -123,6 +121,15 @@ def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters):
     assert bm25 and all(allowed(n.node.metadata) for n in bm25)
     dense = hybrid.with_fusion(FusionConfig(method="dense")).search(question, filters, top_k=50)
     assert {n.node.node_id for n in dense} == expected  # dense ranks every allowed chunk
+    # In the order Chroma's own filtered query gives.
+    where = [{"source": {"$in": list(filters.sources)}}] if filters.sources else []
+    where += [{"published_ts": {"$gte": low}}] if low is not None else []
+    where += [{"published_ts": {"$lte": high}}] if high is not None else []
+    vector = FakeEmbedder().embed([question])[0]
+    oracle = store.chunks.query(
+        query_embeddings=[vector], n_results=len(expected), where=where[0] if len(where) == 1 else {"$and": where}
+    )["ids"][0]
+    assert [n.node.node_id for n in dense] == oracle
     fused = hybrid.search(question, filters, top_k=50)
     assert fused and {n.node.node_id for n in fused} <= expected
 

@@ -10,7 +10,7 @@ def test_defaults(tmp_path, monkeypatch):
     s = load_settings()
     assert s.index == Path(".newsdesk/index")
     assert s.chroma_url is None
-    assert s.embedder == "minilm"
+    assert s.embedder == "minilm-int8"
 
 
 def test_precedence_file_env_flag(tmp_path, monkeypatch):
