@@ -21,7 +21,8 @@ from typing import Any, Sequence
 from eval.retrieval_metrics import squash
 
 _MARKER = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
-_VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+# Inside a sentence, "no" is a verdict only standing alone ("..., no.") - not in "no evidence".
+_VERDICT = re.compile(r"\b(yes)\b|\b(no)\b(?=\s*(?:[,.;:!?)]|$))", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -46,7 +47,7 @@ def verdict(answer: str) -> str | None:
         return leads.pop()
     if leads:
         return None
-    found = {m.group(1).lower() for m in _VERDICT.finditer(text)}
+    found = {(m.group(1) or m.group(2)).lower() for m in _VERDICT.finditer(text)}
     return found.pop() if len(found) == 1 else None
 
 

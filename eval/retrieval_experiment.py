@@ -46,6 +46,8 @@ VARIANTS: dict[str, FusionConfig] = {
     "rrf-bm25x2+boosts+clauses": FusionConfig(method="rrf", bm25_weight=2 / 3),
     "convex-0.6+boosts+clauses": FusionConfig(bm25_weight=0.6),
     "convex-0.4+boosts+clauses+1/article": FusionConfig(per_article=1),
+    "convex-0.4+boosts+clauses+2/article": FusionConfig(per_article=2),
+    "convex-0.4+boosts+clauses+3/article": FusionConfig(per_article=3),
     "shipped: convex-0.4+boosts+clauses": FusionConfig(),
 }
 

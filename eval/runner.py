@@ -138,8 +138,8 @@ def pick_choice(engine: Any, question: str, choices: tuple[str, ...]) -> tuple[s
 
 # -- answers ------------------------------------------------------------------------------
 
-def answer_scores(kind: str, item: QAItem, answer: dict[str, Any]) -> dict[str, Any]:
-    """The answer metrics of one question (None where they don't apply)."""
+def answer_scores(kind: str, gold: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer metrics of one question, from its row's `gold` (answer, facts, choices, null)."""
     good, sentences = am.supported_sentences(answer)
     scores: dict[str, Any] = {
         "declined": bool(answer["abstained"]),
@@ -147,11 +147,11 @@ def answer_scores(kind: str, item: QAItem, answer: dict[str, Any]) -> dict[str, 
         "answer_sentences": sentences,
     }
     if kind == "realtimeqa":
-        scores["correct"] = am.open_correct(answer, item.answer, item.choices)
+        scores["correct"] = am.open_correct(answer, gold["answer"], gold["choices"])
     else:
-        scores["correct"] = am.multihop_correct(answer, item.answer, item.is_null)
-        if item.facts:
-            right, cited, found, facts = am.citation_scores(answer, item.facts)
+        scores["correct"] = am.multihop_correct(answer, gold["answer"], gold["null"])
+        if gold["facts"]:
+            right, cited, found, facts = am.citation_scores(answer, gold["facts"])
             scores.update(citations_right=right, citations=cited, facts_cited=found, facts=facts)
     return scores
 
@@ -287,7 +287,7 @@ def ask_one(kind: str, item: QAItem, pipelines: dict[str, Callable[[str], list[s
     answer["retrieved"] = [{**r, "text": r["text"][:300]} for r in answer["retrieved"]]
     row["answer"] = answer
     row["timings"] = {**answer["timings"], "wall_ms": round(wall_ms)}
-    row["metrics"] = answer_scores(kind, item, answer)
+    row["metrics"] = answer_scores(kind, row["gold"], answer)
     if multiple_choice and item.choices:
         picked, reply = pick_choice(engine, item.question, item.choices)
         row["choice"] = {"picked": picked, "reply": reply}
@@ -312,7 +312,8 @@ def _progress(i: int, n: int, row: dict[str, Any]) -> str:
 
 def rebuild_report(run: Path) -> Path:
     """Rewrite summary.json, report.md and the plots of a run folder from its questions.jsonl and
-    meta.json - for a run that was stopped (killed) before it wrote them."""
+    meta.json - for a run that was stopped (killed) before it wrote them, or to score its stored
+    answers again after a change to the answer metrics."""
     from eval.report import write_report
     from eval.sets import EvalError
     from eval.summary import summarize
@@ -324,6 +325,11 @@ def rebuild_report(run: Path) -> Path:
     rows = [json.loads(line) for line in (run / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     if not rows:
         raise EvalError(f"{run}: no finished questions to report")
+    for row in rows:
+        if "answer" in row:
+            kept = {k: v for k, v in row["metrics"].items() if k == "correct_mc"}
+            row["metrics"] = {**answer_scores(meta["kind"], row["gold"], row["answer"]), **kept}
+    (run / "questions.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     if meta.get("questions") != len(rows):
         meta.update(questions=len(rows), interrupted=True, finished=meta.get("finished") or "stopped")
     write_report(run, summarize(rows, meta["kind"], meta["pipelines"], meta), rows)

@@ -20,6 +20,8 @@ def test_yes_no_verdicts():
     assert am.verdict("No. The Verge disagrees [1].") == "no"
     assert am.verdict("Yes [1]. No [2].") is None  # says both: no verdict
     assert am.verdict("Both reports agree that it rose [1].") is None
+    assert am.verdict("The articles show no evidence of a delay, so yes [1].") == "yes"
+    assert am.verdict("Both say so; the answer is no [1][2].") == "no"
 
 
 def test_multihop_accuracy_rules():
