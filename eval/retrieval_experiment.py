@@ -2,6 +2,7 @@
 
     python -m eval.retrieval_experiment [--sets multihop-rag realtimeqa] [--rt-articles 500]
         [--embedder minilm-int8|minilm|fake] [--workdir /tmp/newsdesk-retrieval] [--grid] [--json out.json]
+        [--index DIR]   # an index already holding all of one set's articles, e.g. under .newsdesk/eval/
 
 Ingests each set's articles.jsonl into an index under --workdir (reused when present:
 unchanged articles are skipped), then runs every variant over the set's questions and
@@ -113,6 +114,19 @@ def prepare(name: str, workdir: Path, embedder, embedder_name: str, rt_articles:
     return SetRun(name, items, retriever, stats.articles, stats.chunks)
 
 
+def open_existing(name: str, index: Path, embedder) -> SetRun:
+    """A set whose articles are all already in `index` (e.g. `newsdesk eval`'s set index): no ingest."""
+    from index.store import IndexStore
+
+    from newsdesk.settings import load_settings
+
+    store = IndexStore(load_settings(None, index=index), create=False)  # with the index's own embedder
+    folder = DATA / name
+    items = load_multihop(folder) if name != "realtimeqa" else [q for q in load_realtimeqa(folder) if q.answer_urls]
+    stats = store.stats()
+    return SetRun(name, items, HybridRetriever(store, embedder, store.settings, top_k=K), stats.articles, stats.chunks)
+
+
 def _time_keyword_cache(name: str, store, settings) -> None:
     """Costs of the keyword cache: the freshness check, a load from disk, a full rebuild."""
     from index.keyword import Tokenizer, build, cache_dir, fingerprint, load
@@ -208,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", action="store_true", help="also sweep fusion weights and boosts")
     parser.add_argument("--only", nargs="+", help="run only these variants")
     parser.add_argument("--json", type=Path, help="write every result to this file")
+    parser.add_argument("--index", type=Path, help="an index already holding all of the (one) set's articles")
     args = parser.parse_args(argv)
 
     from newsdesk.embedding import make_embedder
@@ -221,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         variants = {k: v for k, v in variants.items() if k in args.only}
     everything: dict[str, dict] = {}
     for name in args.sets:
-        run = prepare(name, args.workdir, embedder, args.embedder, args.rt_articles)
+        if args.index:
+            run = open_existing(name, args.index, embedder)
+        else:
+            run = prepare(name, args.workdir, embedder, args.embedder, args.rt_articles)
         results = {variant: run_variant(run, fusion) for variant, fusion in variants.items()}
         print(
             f"\n## {name}: {len(run.items)} questions, {run.articles} articles, "
