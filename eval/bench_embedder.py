@@ -12,10 +12,12 @@ how close each embedder's vectors are to torch fp32 (mean and lowest cosine).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from statistics import median
 
@@ -23,21 +25,21 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "realtimeqa" / "articles.jsonl"
 
 
+def chunk_texts(source: Path, embedder, chunk_tokens: int) -> Iterator[str]:
+    """The embed texts ingest makes of the articles in `source`, in order (unusable articles skipped)."""
+    from ingest.pipeline import chunk_article, prepare_article
+    from ingest.readers import readable_articles
+
+    for raw in readable_articles([source]):
+        try:
+            yield from chunk_article(prepare_article(raw), embedder, chunk_tokens)[1]
+        except ValueError:
+            continue
+
+
 def real_chunks(source: Path, n: int, embedder, chunk_tokens: int) -> list[str]:
     """The embed texts of the first `n` chunks the project's chunker makes from `source`."""
-    from ingest.pipeline import chunk_article, prepare_article
-    from ingest.readers import read_file
-
-    texts: list[str] = []
-    for raw in read_file(source):
-        if hasattr(raw, "text"):
-            try:
-                texts.extend(chunk_article(prepare_article(raw), embedder, chunk_tokens)[1])
-            except ValueError:
-                continue
-        if len(texts) >= n:
-            break
-    return texts[:n]
+    return list(itertools.islice(chunk_texts(source, embedder, chunk_tokens), n))
 
 
 def main(argv: list[str] | None = None) -> int:

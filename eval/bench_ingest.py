@@ -40,20 +40,13 @@ def ingest_subprocess(articles: Path, index: Path) -> tuple[float, str]:
 
 def embed_same_chunks(articles: Path) -> tuple[int, int, float]:
     """(chunks, tokens, seconds) to embed exactly the chunk texts ingest makes of `articles`, in one call."""
-    from ingest.pipeline import chunk_article, prepare_article
-    from ingest.readers import read_file
+    from eval.bench_embedder import chunk_texts
     from newsdesk.embedding import make_embedder
     from newsdesk.settings import load_settings
 
     settings = load_settings(None)
     embedder = make_embedder(settings)  # the one `newsdesk ingest` used
-    texts: list[str] = []
-    for raw in read_file(articles):
-        if hasattr(raw, "text"):
-            try:
-                texts.extend(chunk_article(prepare_article(raw), embedder, settings.chunk_tokens)[1])
-            except ValueError:
-                pass
+    texts = list(chunk_texts(articles, embedder, settings.chunk_tokens))
     tokens = sum(embedder.count_tokens(texts))
     # One call over every chunk: the embedder's best case (it sorts all texts by length).
     started = time.perf_counter()

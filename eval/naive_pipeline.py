@@ -39,16 +39,13 @@ def documents(articles: Path) -> list[Any]:
     """LlamaIndex Documents from the raw articles (readers only, no cleaning)."""
     from llama_index.core import Document
 
-    from ingest.readers import iter_files, read_file
+    from ingest.readers import readable_articles
 
     docs = []
-    for path in iter_files([articles]):
-        if not isinstance(path, Path):
-            continue
-        for raw in read_file(path):
-            if hasattr(raw, "text") and raw.text.strip():
-                meta = {"title": raw.title, "source": raw.source, "published_at": raw.published_at}
-                docs.append(Document(text=raw.text, metadata={k: v for k, v in meta.items() if v}))
+    for raw in readable_articles([articles]):
+        if raw.text.strip():
+            meta = {"title": raw.title, "source": raw.source, "published_at": raw.published_at}
+            docs.append(Document(text=raw.text, metadata={k: v for k, v in meta.items() if v}))
     return docs
 
 

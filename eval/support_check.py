@@ -23,17 +23,13 @@ REPO = Path(__file__).resolve().parents[1]
 def corpus_sentences(articles: Path) -> list[str]:
     """Every sentence of every article under `articles`, cleaned as ingest cleans them."""
     from ingest.pipeline import prepare_article
-    from ingest.readers import iter_files, read_file
+    from ingest.readers import readable_articles
     from ingest.sentences import split_sentences
 
     out = []
-    for path in iter_files([articles]):
-        if not isinstance(path, Path):
-            continue
-        for raw in read_file(path):
-            if hasattr(raw, "text"):
-                record = prepare_article(raw)
-                out.extend(record.text[a:b] for a, b in split_sentences(record.text))
+    for raw in readable_articles([articles]):
+        record = prepare_article(raw)
+        out.extend(record.text[a:b] for a, b in split_sentences(record.text))
     return out
 
 

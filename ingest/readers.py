@@ -141,6 +141,14 @@ def read_file(path: Path, fields: dict[str, str] | None = None) -> Iterator[RawA
         yield ReadFailure(where, f"cannot read the file ({exc.strerror or exc}) - check it exists and is readable")
 
 
+def readable_articles(paths: list[Path]) -> Iterator[RawArticle]:
+    """Every article the readers get from `paths`, in order; what fails to read is left out
+    (for tools that measure on a corpus; ingest reports failures instead)."""
+    for path in iter_files(paths):
+        if isinstance(path, Path):
+            yield from (item for item in read_file(path) if isinstance(item, RawArticle))
+
+
 def _read_text(path: Path) -> str:
     """The file's text, decoded; raises ReadError for empty, binary or undecodable files."""
     data = path.read_bytes()
