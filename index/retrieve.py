@@ -183,7 +183,7 @@ class HybridRetriever(BaseRetriever):
             dense_found=np.array([cid in dense_found for cid in pool]),
             bm25_found=np.array([cid in bm25_top for cid in pool]),
         )
-        factor = self._boosts(question, pool, rows, keyword, config)
+        factor = self._boosts(question, rows, keyword, config)
         if factor is not None:
             fused = fused * factor
         aspects = self._clause_aspects(question, rows, keyword, filters, factor, config)
@@ -243,7 +243,6 @@ class HybridRetriever(BaseRetriever):
     def _boosts(
         self,
         question: str,
-        pool: list[str],
         rows: list[int | None],
         keyword: KeywordIndex,
         config: FusionConfig,
@@ -255,8 +254,8 @@ class HybridRetriever(BaseRetriever):
             # One matcher per keyword index: the publishers change only when it is rebuilt.
             matcher = SourceMatcher(keyword.sources)
             self._matchers = {keyword.fingerprint: matcher}
-        codes = np.full(len(pool), -1, dtype=np.int64)
-        stamps = np.full(len(pool), NO_DATE, dtype=np.int64)
+        codes = np.full(len(rows), -1, dtype=np.int64)
+        stamps = np.full(len(rows), NO_DATE, dtype=np.int64)
         for i, row in enumerate(rows):
             if row is not None:  # a chunk newer than the keyword index gets no boost
                 codes[i], stamps[i] = keyword.source_codes[row], keyword.published_ts[row]
