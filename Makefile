@@ -31,7 +31,11 @@ $(CHROMIUM):
 	SUDO=$$(test "$$(id -u)" = 0 || echo sudo); $$SUDO apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium
 
+# The import contract (layers, no cycles; pyproject.toml) and ruff come first: a violation
+# fails the build with the offending import or line named.
 test: install $(CHROMIUM)
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -ra
 
 clean:

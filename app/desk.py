@@ -13,14 +13,15 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from app import render
+from index.errors import NewsdeskError, UsageError
 from newsdesk import articles
-
-if TYPE_CHECKING:
-    from newsdesk.engine import AnswerEngine
-    from newsdesk.settings import Settings
+from newsdesk.answer import Answer
+from newsdesk.engine import AnswerEngine, Turn
+from newsdesk.llms import llm_label
+from newsdesk.settings import Settings
 
 log = logging.getLogger("newsdesk.app")
 UNEXPECTED = "something went wrong answering ({kind}) - the server log has the details"
@@ -57,7 +58,7 @@ def _day(value: str | float | datetime | None, name: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
-        raise ValueError(f"{name}: '{value}' is not a date - use YYYY-MM-DD") from None
+        raise UsageError(f"{name}: '{value}' is not a date - use YYYY-MM-DD") from None
 
 
 def search_filters(filters: Filters):
@@ -81,8 +82,6 @@ class Desk:
 
     def engine(self) -> AnswerEngine:
         """The shared engine, built on first use (again after an index appears)."""
-        from newsdesk.engine import AnswerEngine
-
         with self._lock:
             if self._engine is None:
                 self._engine = AnswerEngine(self.settings)
@@ -93,8 +92,6 @@ class Desk:
         try:
             with self._lock:
                 if self._engine is None:
-                    from newsdesk.engine import AnswerEngine
-
                     self._engine = AnswerEngine(self.settings)
                 self._engine.warm_up()
         except Exception as exc:  # the first question shows the problem as one line
@@ -102,8 +99,6 @@ class Desk:
 
     def llm_name(self) -> str:
         """The label of the LLM that answers."""
-        from newsdesk.llms import llm_label
-
         return llm_label(self.settings)
 
     # -- header and filter choices --------------------------------------------------
@@ -121,9 +116,6 @@ class Desk:
     def respond(self, question: str, session: Session, filters: Filters) -> Iterator[Session]:
         """Answer `question` in `session`: yields the session as the reply streams, and
         once more with the verified answer (markers as links) or a one-line error."""
-        from newsdesk.answer import Answer
-        from newsdesk.engine import Turn
-
         question = (question or "").strip()
         if not question:
             return
@@ -192,7 +184,7 @@ class Desk:
     # -- the /ask API ---------------------------------------------------------------
 
     def ask(self, question: str, since: str = "", until: str = "", sources: list[str] | None = None) -> dict[str, Any]:
-        """The Answer object (DESIGN.md) for `question`, as a dict; EngineError/ValueError if not."""
+        """The Answer object (ARCHITECTURE.md) for `question`, as a dict; NewsdeskError if not."""
         wanted = search_filters(Filters(since, until, list(sources or [])))
         return self.engine().ask(question, filters=wanted).to_dict()
 
@@ -252,8 +244,8 @@ class Desk:
 def problem(exc: Exception, question: str = "") -> str:
     """The one line a user sees for `exc`: the message of a problem they can fix, else a
     pointer to the server log (where the traceback goes)."""
-    if isinstance(exc, articles.user_errors()):
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, NewsdeskError):
+        return exc.message
     log.error("answering %r failed", question, exc_info=exc)
     return UNEXPECTED.format(kind=type(exc).__name__)
 

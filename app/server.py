@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from newsdesk.settings import Settings
+from app.desk import Desk
+from app.ui import build_ui, launch_options
+from index.errors import UsageError
+from newsdesk.settings import Settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
 
-class ServeError(ValueError):
+class ServeError(UsageError):
     """A serve option is wrong; one line."""
 
 
@@ -44,9 +45,6 @@ def serve(
     """Start the chat window; blocks until Ctrl-C unless `block` is False (returns the app)."""
     credentials = parse_auth(auth if auth is not None else settings.ui_auth)
     quiet_gradio()
-    from app.desk import Desk
-    from app.ui import build_ui, launch_options
-
     desk = Desk(settings)
     ui = build_ui(desk)
     ui.queue(default_concurrency_limit=4)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.desk import Desk, Filters, Session, problem
+from newsdesk.articles import supported_suffixes
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -113,7 +114,7 @@ def build_ui(desk: Desk) -> gr.Blocks:
         ui.load(refresh, None, [header, publishers], api_visibility="private")
 
         def ask(question: str, since: str = "", until: str = "", sources: list[str] | None = None) -> dict:
-            """Answer `question` from the indexed articles: the Answer object (DESIGN.md) as JSON,
+            """Answer `question` from the indexed articles: the Answer object (ARCHITECTURE.md) as JSON,
             with each cited sentence, its article and its [start, end) offsets."""
             try:
                 return desk.ask(question, since, until, sources)
@@ -138,8 +139,6 @@ def _choice(value: str) -> str | None:
 
 
 def _suffixes() -> tuple[str, ...]:
-    from newsdesk.articles import supported_suffixes
-
     return supported_suffixes()
 
 

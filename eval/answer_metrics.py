@@ -19,8 +19,8 @@ import re
 from typing import Any, Sequence
 
 from eval.retrieval_metrics import squash
+from newsdesk.citations import MARKER
 
-_MARKER = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 # Inside a sentence, "no" is a verdict only standing alone ("..., no.") - not in "no evidence".
 _VERDICT = re.compile(r"\b(yes)\b|\b(no)\b(?=\s*(?:[,.;:!?)]|$))", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -28,7 +28,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 def norm(text: str) -> str:
     """Casefolded, markers removed, whitespace runs as one space, quotes unified."""
-    text = _MARKER.sub(" ", text).replace("’", "'").replace("“", '"').replace("”", '"')
+    text = MARKER.sub(" ", text).replace("’", "'").replace("“", '"').replace("”", '"')
     return " ".join(text.split()).casefold()
 
 
@@ -111,6 +111,6 @@ def supported_sentences(answer: dict[str, Any]) -> tuple[int, int]:
     sentences = [s for s in _SENTENCE_END.split(answer["answer"].strip()) if s.strip()]
     good = 0
     for sentence in sentences:
-        numbers = {int(n) for m in _MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(0))}
+        numbers = {int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(0))}
         good += bool(numbers & ok)
     return good, len(sentences)

@@ -16,28 +16,39 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from eval.bench_ingest import embed_same_chunks, ingest_subprocess
+from eval.naive_pipeline import build
 from eval.reporting import key_value_table, machine, markdown_table, p50_p95
-from eval.sets import REPO, resolve_set
+from eval.sets import REPO, resolve_set, sample_items
+from index.embedders import make_embedder
+from index.hits import SearchFilters
+from index.retrieve import HybridRetriever
+from newsdesk.components import embedder_for, open_store
+from newsdesk.settings import Settings, load_settings
 
 
 def _peak_mb(who: int) -> float:
     return round(resource.getrusage(who).ru_maxrss / 1024, 1)
 
 
+def _embedder(settings: Settings, key: str) -> Any:
+    """The embedder `key` names, loaded as the settings say (model cache, batch size)."""
+    return make_embedder(key, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
+
+
 def bench_ingest(source: Path, articles: int, folder: Path) -> dict[str, Any]:
     """Ours (subprocess), the unchanged rerun, the embedder alone, and the naive pipeline on the same articles."""
-    from eval.naive_pipeline import build
-    from newsdesk.embedding import make_embedder
-    from newsdesk.settings import load_settings
-
     subset = folder / f"first{articles}.jsonl"
     with source.open(encoding="utf-8") as f:
         subset.write_text("".join(line for _, line in zip(range(articles), f)), encoding="utf-8")
@@ -46,9 +57,9 @@ def bench_ingest(source: Path, articles: int, folder: Path) -> dict[str, Any]:
     rerun_s, rerun_summary = ingest_subprocess(subset, index)
     chunks, tokens, embed_s = embed_same_chunks(subset)
     settings = load_settings(None)
-    _, naive_chunks, naive_s = build(subset, make_embedder(settings))
+    _, naive_chunks, naive_s = build(subset, _embedder(settings, settings.embedder))
     # The naive pipeline as usually written embeds with fp32 MiniLM on torch (HuggingFaceEmbedding).
-    _, _, naive_fp32_s = build(subset, make_embedder(settings.model_copy(update={"embedder": "minilm"})))
+    _, _, naive_fp32_s = build(subset, _embedder(settings, "minilm"))
     return {
         "embedder": settings.embedder,
         "articles": articles,
@@ -77,17 +88,9 @@ def bench_ingest(source: Path, articles: int, folder: Path) -> dict[str, Any]:
 def bench_retrieval(index: Path, questions: list[str]) -> dict[str, Any]:
     """p50/p95 ms of the shipped hybrid search (question embedding included) over one index:
     unfiltered, with a date filter, and with a date filter plus the index's biggest publisher."""
-    from datetime import date
-
-    import numpy as np
-
-    from index.retrieve import HybridRetriever, SearchFilters
-    from index.store import IndexStore
-    from newsdesk.embedding import make_embedder
-    from newsdesk.settings import load_settings
-
-    store = IndexStore(load_settings(None, index=index), create=False)  # with the index's own embedder
-    retriever = HybridRetriever(store, make_embedder(store.settings), store.settings)
+    settings = load_settings(None, index=index)
+    store = open_store(settings, create=False)  # with the index's own embedder
+    retriever = HybridRetriever(store, embedder_for(store, settings), top_k=settings.top_k)
     started = time.perf_counter()
     retriever.search(questions[0])  # loads the keyword index and the model
     load_s = time.perf_counter() - started
@@ -105,7 +108,7 @@ def bench_retrieval(index: Path, questions: list[str]) -> dict[str, Any]:
         out.update({f"{label}search_ms_{k}": v for k, v in p50_p95(times).items()})
     stats = store.stats()
     return {"index": str(index), "articles": stats.articles, "chunks": stats.chunks, "questions": len(questions),
-            "embedder": store.settings.embedder, "filter_since": str(since), "filter_source": biggest,
+            "embedder": store.embedder, "filter_since": str(since), "filter_source": biggest,
             "first_search_s": round(load_s, 1), **out}
 
 
@@ -151,8 +154,6 @@ def render(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and write eval/reports/bench.{json,md}."""
-    import os
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100)
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -166,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers-run", type=Path, nargs="*", default=[])
     parser.add_argument("--out", type=Path, default=REPO / "eval" / "reports")
     args = parser.parse_args(argv)
-
-    from eval.sets import sample_items
 
     rt = resolve_set("realtimeqa", args.data_dir)
     questions = [q.question for q in sample_items(rt.load(), args.questions)]

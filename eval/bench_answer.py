@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 from eval.reporting import machine, percentile
+from newsdesk.articles import add_articles
+from newsdesk.engine import AnswerEngine
+from newsdesk.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,17 +39,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "eval" / "reports")
     args = parser.parse_args()
 
-    from ingest.pipeline import ingest_paths
-    from newsdesk.engine import AnswerEngine
-    from newsdesk.settings import load_settings
-
     questions = [json.loads(line) for line in args.qa.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.limit:
         questions = questions[: args.limit]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(None, index=Path(tmp) / "index", llm=args.llm)
-        ingest_paths([args.articles], settings)
+        add_articles([args.articles], settings)
         engine = AnswerEngine(settings)
         load_ms = engine.warm_up()
         for q in questions:

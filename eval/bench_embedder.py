@@ -21,15 +21,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from statistics import median
 
+import numpy as np
+
+from index.embedders import MiniLMEmbedder, onnx_minilm
+from ingest.pipeline import chunk_article, prepare_article
+from ingest.readers import readable_articles
+from newsdesk.settings import load_settings
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "realtimeqa" / "articles.jsonl"
 
 
 def chunk_texts(source: Path, embedder, chunk_tokens: int) -> Iterator[str]:
     """The embed texts ingest makes of the articles in `source`, in order (unusable articles skipped)."""
-    from ingest.pipeline import chunk_article, prepare_article
-    from ingest.readers import readable_articles
-
     for raw in readable_articles([source]):
         try:
             yield from chunk_article(prepare_article(raw), embedder, chunk_tokens)[1]
@@ -52,19 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
 
-    import numpy as np
-
-    from newsdesk.embedding import MiniLMEmbedder, onnx_minilm
-    from newsdesk.settings import load_settings
-
     settings = load_settings(None)
     embedders = {
         "torch fp32 (minilm)": MiniLMEmbedder(batch_size=settings.embed_batch_size),
-        "onnx fp32": onnx_minilm(settings, "fp32"),
-        "onnx int8 (minilm-int8)": onnx_minilm(settings, "int8"),
+        "onnx fp32": onnx_minilm(settings.model_cache, "fp32"),
+        "onnx int8 (minilm-int8)": onnx_minilm(settings.model_cache, "int8"),
     }
     if args.int8_batch:
-        embedders[f"onnx int8, batch {args.int8_batch}"] = onnx_minilm(settings, "int8", batch_size=args.int8_batch)
+        embedders[f"onnx int8, batch {args.int8_batch}"] = onnx_minilm(settings.model_cache, "int8", batch_size=args.int8_batch)
     reference = embedders["torch fp32 (minilm)"]
     texts = real_chunks(args.source, args.chunks, reference, settings.chunk_tokens)
     tokens = sum(reference.count_tokens(texts))

@@ -18,10 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from eval.bench_embedder import chunk_texts
 from eval.reporting import key_value_table, machine
+from index.embedders import make_embedder
+from newsdesk.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "realtimeqa" / "articles.jsonl"
+# The `newsdesk` console script installed beside this interpreter.
+NEWSDESK = str(Path(sys.executable).parent / "newsdesk")
 
 
 def ingest_subprocess(articles: Path, index: Path) -> tuple[float, str]:
@@ -29,7 +34,7 @@ def ingest_subprocess(articles: Path, index: Path) -> tuple[float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "newsdesk", "ingest", str(articles), "--index", str(index)],
+        [NEWSDESK, "ingest", str(articles), "--index", str(index)],
         capture_output=True, text=True, env=env, cwd=REPO,
     )
     seconds = time.perf_counter() - started
@@ -40,12 +45,9 @@ def ingest_subprocess(articles: Path, index: Path) -> tuple[float, str]:
 
 def embed_same_chunks(articles: Path) -> tuple[int, int, float]:
     """(chunks, tokens, seconds) to embed exactly the chunk texts ingest makes of `articles`, in one call."""
-    from eval.bench_embedder import chunk_texts
-    from newsdesk.embedding import make_embedder
-    from newsdesk.settings import load_settings
-
     settings = load_settings(None)
-    embedder = make_embedder(settings)  # the one `newsdesk ingest` used
+    # The one `newsdesk ingest` used.
+    embedder = make_embedder(settings.embedder, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
     texts = list(chunk_texts(articles, embedder, settings.chunk_tokens))
     tokens = sum(embedder.count_tokens(texts))
     # One call over every chunk: the embedder's best case (it sorts all texts by length).

@@ -6,6 +6,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from eval.compare import compare
+from eval.runner import BASELINES, EvalOptions, rebuild_report, run_eval
 from eval.sets import EvalError
 
 
@@ -14,20 +16,14 @@ def eval_command(target: list[str], **options) -> str:
     if target and target[0] == "compare":
         if len(target) != 3:
             raise EvalError("usage: newsdesk eval compare RUN_A RUN_B (two run folders)")
-        from eval.compare import compare
-
         return compare(Path(target[1]), Path(target[2]))
     if target and target[0] == "report":
         if len(target) != 2:
             raise EvalError("usage: newsdesk eval report RUN (a run folder to re-summarise)")
-        from eval.runner import rebuild_report
-
         out = rebuild_report(Path(target[1]))
         return (out / "report.md").read_text(encoding="utf-8") + f"\nrun folder: {out}"
     if len(target) != 1:
         raise EvalError("usage: newsdesk eval DATASET [options] - one dataset: sample, multihop-rag, realtimeqa or a Q&A JSONL")
-    from eval.runner import BASELINES, EvalOptions, run_eval
-
     baselines = tuple(b for b in (options.pop("baselines") or "").split(",") if b.strip())
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown:

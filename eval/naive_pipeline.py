@@ -3,7 +3,7 @@
 `VectorStoreIndex.from_documents` over the raw articles (title, publisher and date as
 document metadata, so they are part of what is embedded), split by
 `SentenceSplitter(chunk_size=256, chunk_overlap=20)`, embedded with the same MiniLM
-through index.embedding_adapter, retrieved dense top-k. No cleaning, no BM25, no fusion.
+through newsdesk.llamaindex.embedding_model, retrieved dense top-k. No cleaning, no BM25, no fusion.
 The built index is persisted (LlamaIndex's own storage) and reused while the articles'
 bytes are unchanged.
 """
@@ -17,6 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ingest.readers import readable_articles
+from newsdesk.llamaindex import embedding_model
 
 CHUNK_SIZE = 256
 CHUNK_OVERLAP = 20
@@ -38,8 +41,6 @@ def articles_digest(articles: Path) -> str:
 def documents(articles: Path) -> list[Any]:
     """LlamaIndex Documents from the raw articles (readers only, no cleaning)."""
     from llama_index.core import Document
-
-    from ingest.readers import readable_articles
 
     docs = []
     for raw in readable_articles([articles]):
@@ -68,13 +69,11 @@ def build(articles: Path, embedder: Any) -> tuple[Any, int, float]:
     from llama_index.core import VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
 
-    from index.embedding_adapter import EmbedderAdapter
-
     started = time.perf_counter()
     index = VectorStoreIndex.from_documents(
         documents(articles),
         transformations=[SentenceSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)],
-        embed_model=EmbedderAdapter(embedder),
+        embed_model=embedding_model(embedder),
     )
     return index, len(index.docstore.docs), time.perf_counter() - started
 
@@ -83,13 +82,11 @@ def open_naive(articles: Path, embedder: Any, folder: Path) -> NaivePipeline:
     """The naive pipeline over `articles`, loaded from `folder` when built from the same bytes."""
     from llama_index.core import StorageContext, load_index_from_storage
 
-    from index.embedding_adapter import EmbedderAdapter
-
     digest = articles_digest(articles)
     stamp = folder / _STAMP
     if stamp.is_file() and json.loads(stamp.read_text()).get("digest") == digest:
         index = load_index_from_storage(
-            StorageContext.from_defaults(persist_dir=str(folder)), embed_model=EmbedderAdapter(embedder)
+            StorageContext.from_defaults(persist_dir=str(folder)), embed_model=embedding_model(embedder)
         )
         return NaivePipeline(index, len(index.docstore.docs), None)
     index, chunks, seconds = build(articles, embedder)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from eval import plots
 from eval.reporting import fmt, markdown_table
 
 RETRIEVAL_COLUMNS = {
@@ -89,8 +90,6 @@ def render_markdown(summary: dict[str, Any]) -> str:
 
 def write_report(out: Path, summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     """summary.json, report.md and the three PNG plots into `out`."""
-    from eval import plots
-
     out = Path(out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "report.md").write_text(render_markdown(summary), encoding="utf-8")

@@ -24,8 +24,15 @@ from statistics import quantiles
 
 from eval.datasets import QAItem, load_multihop, load_realtimeqa
 from eval.retrieval_metrics import answer_report, evidence_report
+from index.embedders import make_embedder
 from index.fusion import FusionConfig
+from index.keyword import build, cache_dir, fingerprint, load, refresh
 from index.retrieve import HybridRetriever
+from index.store import IndexStore
+from index.text import Tokenizer
+from newsdesk.articles import add_articles
+from newsdesk.components import open_store
+from newsdesk.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -70,18 +77,12 @@ def _percentile(values: list[float], q: int) -> float:
     return quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def _settings(index: Path, embedder: str):
-    from newsdesk.settings import load_settings
-
+def _settings(index: Path, embedder: str) -> Settings:
     return load_settings(None, index=index, embedder=embedder)
 
 
 def prepare(name: str, workdir: Path, embedder, embedder_name: str, rt_articles: int) -> SetRun:
     """Ingest a set's articles (first `rt_articles` for RealTimeQA) and pick its questions."""
-    from index.keyword import refresh
-    from index.store import IndexStore
-    from ingest.pipeline import ingest_paths
-
     folder = DATA / name
     source = folder / "articles.jsonl"
     if name == "realtimeqa":
@@ -97,45 +98,39 @@ def prepare(name: str, workdir: Path, embedder, embedder_name: str, rt_articles:
         items = load_multihop(folder)
         index = workdir / f"{name}-{embedder_name}"
     settings = _settings(index, embedder_name)
-    store = IndexStore(settings)
+    store = open_store(settings, create=True)
     started = time.perf_counter()
-    report = ingest_paths([source], settings, embedder_factory=lambda _s: embedder, store=store)
+    report = add_articles([source], settings, store=store, embedder_factory=lambda: embedder)
     print(
         f"[{name}] ingest: {len(report.added)} added, {len(report.unchanged)} unchanged, "
         f"{len(report.failed)} failed in {time.perf_counter() - started:.1f}s",
         file=sys.stderr,
     )
     started = time.perf_counter()
-    keyword = refresh(store, settings)
+    keyword = refresh(store)
     print(f"[{name}] keyword index: {len(keyword)} chunks in {time.perf_counter() - started:.2f}s", file=sys.stderr)
-    _time_keyword_cache(name, store, settings)
-    retriever = HybridRetriever(store, embedder, settings, top_k=K)
+    _time_keyword_cache(name, store)
+    retriever = HybridRetriever(store, embedder, top_k=K)
     stats = store.stats()
     return SetRun(name, items, retriever, stats.articles, stats.chunks)
 
 
 def open_existing(name: str, index: Path, embedder) -> SetRun:
     """A set whose articles are all already in `index` (e.g. `newsdesk eval`'s set index): no ingest."""
-    from index.store import IndexStore
-
-    from newsdesk.settings import load_settings
-
-    store = IndexStore(load_settings(None, index=index), create=False)  # with the index's own embedder
+    store = open_store(load_settings(None, index=index), create=False)  # with the index's own embedder
     folder = DATA / name
     items = load_multihop(folder) if name != "realtimeqa" else [q for q in load_realtimeqa(folder) if q.answer_urls]
     stats = store.stats()
-    return SetRun(name, items, HybridRetriever(store, embedder, store.settings, top_k=K), stats.articles, stats.chunks)
+    return SetRun(name, items, HybridRetriever(store, embedder, top_k=K), stats.articles, stats.chunks)
 
 
-def _time_keyword_cache(name: str, store, settings) -> None:
+def _time_keyword_cache(name: str, store: IndexStore) -> None:
     """Costs of the keyword cache: the freshness check, a load from disk, a full rebuild."""
-    from index.keyword import Tokenizer, build, cache_dir, fingerprint, load
-
     tokenizer = Tokenizer()
     costs = {}
     for label, job in (
         ("fingerprint", lambda: fingerprint(store, tokenizer.name)),
-        ("load", lambda: load(cache_dir(settings), tokenizer)),
+        ("load", lambda: load(cache_dir(store), tokenizer)),
         ("rebuild", lambda: build(store, tokenizer)),
     ):
         started = time.perf_counter()
@@ -163,9 +158,9 @@ def run_variant(run: SetRun, fusion: FusionConfig) -> dict[str, float]:
     evidence_runs, answer_runs = [], []
     for item in run.items:
         started = time.perf_counter()
-        nodes = retriever.search(item.question, top_k=K)
+        hits = retriever.search(item.question, top_k=K)
         latencies.append((time.perf_counter() - started) * 1000)
-        texts = [n.node.get_content() for n in nodes]
+        texts = [h.text for h in hits]
         if run.name == "realtimeqa":
             answer_runs.append((texts, item.answer))
         else:
@@ -225,10 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="an index already holding all of the (one) set's articles")
     args = parser.parse_args(argv)
 
-    from newsdesk.embedding import make_embedder
-    from newsdesk.settings import load_settings
-
-    embedder = make_embedder(load_settings(None, embedder=args.embedder))
+    settings = load_settings(None, embedder=args.embedder)
+    embedder = make_embedder(settings.embedder, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
     variants = dict(VARIANTS)
     if args.grid:
         variants.update(grid())

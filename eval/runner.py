@@ -20,10 +20,20 @@ from typing import Any, Callable
 
 from eval import answer_metrics as am
 from eval.datasets import QAItem
+from eval.naive_pipeline import open_naive
 from eval.query_vectors import PrimedEmbedder, time_single_queries
+from eval.report import write_report
 from eval.reporting import p50_p95
 from eval.retrieval_metrics import fact_ranks
-from eval.sets import REPO, EvalSet, first_articles, keeps_question, resolve_set, sample_items
+from eval.set_index import DEFAULT_CACHE, open_set_index
+from eval.sets import REPO, EvalError, EvalSet, first_articles, keeps_question, resolve_set, sample_items
+from eval.summary import summarize
+from index.fusion import FusionConfig
+from index.retrieve import HybridRetriever
+from newsdesk.context import format_context
+from newsdesk.engine import AnswerEngine
+from newsdesk.settings import load_settings
+from prompts import render
 
 K = 10
 BASELINES = ("naive", "dense", "bm25")
@@ -66,20 +76,16 @@ def retrieval_pipelines(set_index: Any, evalset: EvalSet, baselines: tuple[str, 
     """name -> (question -> top-10 passage texts), the hybrid retriever ours uses, and build notes.
 
     `embedder` embeds the questions (a PrimedEmbedder, shared by every dense pipeline)."""
-    from eval.naive_pipeline import open_naive
-    from index.fusion import FusionConfig
-    from index.retrieve import HybridRetriever
-
-    ours = HybridRetriever(set_index.store, embedder, set_index.settings, top_k=K)
+    ours = HybridRetriever(set_index.store, embedder, top_k=K)
     plain = dict(source_boost=0.0, date_boost=0.0, clause_weight=0.0)
     pipelines: dict[str, Callable[[str], list[str]]] = {
-        "ours": lambda q: [n.node.get_content() for n in ours.search(q, top_k=K)]
+        "ours": lambda q: [h.text for h in ours.search(q, top_k=K)]
     }
     notes: dict[str, Any] = {}
     for name in baselines:
         if name in ("dense", "bm25"):
             variant = ours.with_fusion(FusionConfig(method=name, **plain))
-            pipelines[name] = lambda q, r=variant: [n.node.get_content() for n in r.search(q, top_k=K)]
+            pipelines[name] = lambda q, r=variant: [h.text for h in r.search(q, top_k=K)]
         elif name == "naive":
             folder = set_index.settings.index.parent / (set_index.settings.index.name + "-naive")
             log(f"naive pipeline: {folder}")
@@ -115,20 +121,13 @@ def retrieval_row(kind: str, item: QAItem, passages: list[str], ms: float) -> di
 
 # -- multiple choice --------------------------------------------------------------------
 
-def pick_choice(engine: Any, question: str, choices: tuple[str, ...]) -> tuple[str | None, str]:
+def pick_choice(engine: AnswerEngine, question: str, choices: tuple[str, ...]) -> tuple[str | None, str]:
     """Ask the LLM to pick one of `choices` over the sentences the engine would show; (choice, reply)."""
-    from llama_index.core.llms import ChatMessage, MessageRole
-
-    from newsdesk.context import candidates_from_chunks, format_context, select_sentences
-    from prompts import render
-
-    nodes = engine.retriever.search(question, top_k=engine.settings.top_k)
-    shown = select_sentences(question, candidates_from_chunks((n.node.get_content(), n.node.metadata) for n in nodes))
+    context = engine.context(question)
     lettered = "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(choices))
-    roles = {"system": MessageRole.SYSTEM, "user": MessageRole.USER, "assistant": MessageRole.ASSISTANT}
-    messages = [ChatMessage(role=roles[r], content=c)
-                for r, c in render("choose", articles=format_context(shown), question=question, choices=lettered)]
-    reply = engine.llm.chat(messages, max_tokens=8).message.content or ""
+    reply = engine.chat(
+        render("choose", articles=format_context(context.shown), question=question, choices=lettered), max_tokens=8
+    )
     match = re.match(r"\W*([A-H])\b", reply)
     if match and LETTERS.index(match.group(1)) < len(choices):
         return choices[LETTERS.index(match.group(1))], reply
@@ -158,11 +157,6 @@ def answer_scores(kind: str, gold: dict[str, Any], answer: dict[str, Any]) -> di
 
 def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
     """Run the evaluation `options` describe and write its run folder; returns the folder."""
-    from eval.report import write_report
-    from eval.set_index import DEFAULT_CACHE, open_set_index
-    from eval.summary import summarize
-    from newsdesk.settings import load_settings
-
     evalset = resolve_set(options.dataset, options.data_dir)
     cache = Path(options.cache or DEFAULT_CACHE)
     all_items = evalset.load()
@@ -171,8 +165,6 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
         all_items = [item for item in all_items if keeps_question(item, urls)]
     items = sample_items(all_items, options.limit)
     if not items:
-        from eval.sets import EvalError
-
         raise EvalError(f"{evalset.queries}: no questions")
     settings = load_settings(options.config, llm=options.llm)
     out = Path(options.out or default_out())
@@ -192,11 +184,8 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
     engine = None
     load_ms = None
     if not options.retrieval_only:
-        from index.retrieve import HybridRetriever
-        from newsdesk.engine import AnswerEngine
-
         # The engine embeds each question itself, so its retrieve_ms is what a user waits for.
-        own = HybridRetriever(set_index.store, set_index.embedder, set_index.settings, keyword=ours.keyword)
+        own = HybridRetriever(set_index.store, set_index.embedder, top_k=set_index.settings.top_k, keyword=ours.keyword)
         engine = AnswerEngine(set_index.settings, retriever=own, store=set_index.store)
         load_ms = engine.warm_up()
         log(f"LLM {engine.llm_name} loaded in {load_ms} ms")
@@ -252,8 +241,6 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
             interrupted = True
             log(f"interrupted: reporting the {len(rows)} finished questions")
     if not rows:
-        from eval.sets import EvalError
-
         raise EvalError("interrupted before any question finished - nothing to report")
 
     meta.update(questions=len(rows), interrupted=interrupted,
@@ -264,7 +251,7 @@ def run_eval(options: EvalOptions, log: Callable[[str], None] = _log) -> Path:
     return out
 
 
-def ask_one(kind: str, item: QAItem, pipelines: dict[str, Callable[[str], list[str]]], engine: Any,
+def ask_one(kind: str, item: QAItem, pipelines: dict[str, Callable[[str], list[str]]], engine: AnswerEngine | None,
             multiple_choice: bool) -> dict[str, Any]:
     """One question through every retrieval pipeline and, with an engine, the answer engine."""
     row: dict[str, Any] = {
@@ -314,10 +301,6 @@ def rebuild_report(run: Path) -> Path:
     """Rewrite summary.json, report.md and the plots of a run folder from its questions.jsonl and
     meta.json - for a run that was stopped (killed) before it wrote them, or to score its stored
     answers again after a change to the answer metrics."""
-    from eval.report import write_report
-    from eval.sets import EvalError
-    from eval.summary import summarize
-
     run = Path(run)
     if not (run / "meta.json").is_file() or not (run / "questions.jsonl").is_file():
         raise EvalError(f"{run}: no meta.json and questions.jsonl - pass a run folder written by `newsdesk eval`")

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.sets import REPO, EvalSet
+from newsdesk.articles import add_articles
+from newsdesk.components import embedder_for, open_store
 
 DEFAULT_CACHE = REPO / ".newsdesk" / "eval"
 
@@ -47,23 +49,19 @@ class SetIndex:
 
 def open_set_index(evalset: EvalSet, settings: Any, cache: Path, log=print) -> SetIndex:
     """Ingest `evalset`'s articles into its folder (only what changed) and open it."""
-    from index.store import IndexStore
-    from ingest.pipeline import ingest_paths
-    from newsdesk.embedding import make_embedder
-
     folder = index_folder(evalset, settings, cache)
     settings = settings.model_copy(update={"index": folder})
+    store = open_store(settings, create=True)
     embedder: list[Any] = []
 
-    def lazy_embedder(s: Any) -> Any:
+    def lazy_embedder() -> Any:
         if not embedder:
-            embedder.append(make_embedder(s))
+            embedder.append(embedder_for(store, settings))
         return embedder[0]
 
-    store = IndexStore(settings)
     log(f"index {folder}: checking {evalset.articles} against its manifest")
     started = time.perf_counter()
-    report = ingest_paths([evalset.articles], settings, embedder_factory=lazy_embedder, store=store, prune=True)
+    report = add_articles([evalset.articles], settings, store=store, embedder_factory=lazy_embedder, prune=True)
     seconds = time.perf_counter() - started
     log(
         f"index {folder.name}: {len(report.added) + len(report.updated)} embedded, "
@@ -73,7 +71,7 @@ def open_set_index(evalset: EvalSet, settings: Any, cache: Path, log=print) -> S
     return SetIndex(
         settings=settings,
         store=store,
-        embedder=lazy_embedder(settings),
+        embedder=lazy_embedder(),
         articles=stats.articles,
         chunks=stats.chunks,
         added=len(report.added) + len(report.updated),

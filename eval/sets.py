@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eval.datasets import QAItem, load_multihop, load_realtimeqa
+from index.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
@@ -25,7 +26,7 @@ SHARED_SETS = ("multihop-rag", "realtimeqa")
 SAMPLE_SEED = 0
 
 
-class EvalError(Exception):
+class EvalError(UsageError):
     """A problem the user can fix (unknown set, missing folder); the message is one line."""
 
 

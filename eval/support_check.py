@@ -15,17 +15,17 @@ import argparse
 import json
 from pathlib import Path
 
-from newsdesk.citations import content_terms, supports
+from index.text import content_terms
+from ingest.pipeline import prepare_article
+from ingest.readers import readable_articles
+from ingest.sentences import split_sentences
+from newsdesk.citations import supports
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def corpus_sentences(articles: Path) -> list[str]:
     """Every sentence of every article under `articles`, cleaned as ingest cleans them."""
-    from ingest.pipeline import prepare_article
-    from ingest.readers import readable_articles
-    from ingest.sentences import split_sentences
-
     out = []
     for raw in readable_articles([articles]):
         record = prepare_article(raw)

@@ -6,7 +6,6 @@ script can compare variants and tests can pin behaviour without an index.
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +13,7 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 
-from index.keyword import utc_day_start
+from index.text import MONTHS, month_last_day, utc_day_start
 
 
 @dataclass(frozen=True)
@@ -140,10 +139,7 @@ def clauses(question: str, count_terms: Callable[[str], int], min_terms: int = 3
     return out
 
 
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-_MONTHS["sept"] = 9
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_PATTERNS = [
     re.compile(r"\b(?P<year>\d{4})-(?P<mnum>\d{1,2})-(?P<day>\d{1,2})\b"),
     re.compile(rf"(?i)\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b"),
@@ -163,14 +159,14 @@ def named_dates(question: str) -> list[tuple[int, int]]:
                 continue  # "Oct 2023" inside "5th Oct 2023" is not a second, month-wide date
             taken.append(m.span())
             parts = m.groupdict()
-            month = int(parts["mnum"]) if parts.get("mnum") else _MONTHS[parts["month"].lower()]
+            month = int(parts["mnum"]) if parts.get("mnum") else MONTHS[parts["month"].lower()]
             year = int(parts["year"])
             try:
                 if parts.get("day"):
                     start = utc_day_start(date(year, month, int(parts["day"])))
                     ranges.append((start, start))
                 else:
-                    last = calendar.monthrange(year, month)[1]
+                    last = month_last_day(year, month)
                     ranges.append((utc_day_start(date(year, month, 1)), utc_day_start(date(year, month, last))))
             except ValueError:
                 continue  # "February 30": not a date

@@ -1,6 +1,6 @@
 """BM25 keyword index over every chunk in Chroma, cached on disk beside the index.
 
-Chroma is the source of truth; the files under `<settings.index>/bm25/` are only a cache.
+Chroma is the source of truth; the files under `<index folder>/bm25/` are only a cache.
 The cache records a fingerprint of the manifest (sorted doc_id/hash pairs of completed
 articles, the chunk count and the tokenizer), so a cache that is missing, stale (another
 ingest, another machine writing to the same Chroma server) or built by another tokenizer
@@ -10,45 +10,30 @@ publisher and date in front, so "the TechCrunch article of October 5" matches on
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from index.store import IndexStore
+from index.store import IndexStore
+from index.text import Tokenizer, date_words
 
 log = logging.getLogger(__name__)
 
 CACHE_DIR = "bm25"
-# Bump when the indexed text or the tokenizer changes: old caches then rebuild.
-FORMAT = "newsdesk-bm25-v1"
 NO_DATE = np.iinfo(np.int64).min
-_DONE = "done"  # index.store.DONE, spelled out so this module loads without chromadb
-_PAGE = 2000
-_WORD = re.compile(r"\w\w+|\d", re.UNICODE)
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
-# Words that frame a question about news rather than name its subject; only dropped
-# from queries, so an article about a news "report" still matches on its content words.
-_QUERY_FRAME_WORDS = frozenset(
-    "article articles report reports reported reporting published publication "
-    "according mentioned mention discussed discuss suggest suggests story stories".split()
-)
 
 
 class Filters(Protocol):
-    """What the keyword side needs from search filters (index.retrieve.SearchFilters)."""
+    """What the keyword side needs from search filters (index.hits.SearchFilters)."""
 
     @property
     def sources(self) -> Sequence[str]: ...
@@ -58,63 +43,17 @@ class Filters(Protocol):
         ...
 
 
-class Tokenizer:
-    """Lower-cased words, English stop words dropped, Snowball-stemmed when PyStemmer is installed."""
-
-    def __init__(self) -> None:
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-        self._stop = frozenset(STOPWORDS_EN_PLUS)
-        try:
-            import Stemmer  # PyStemmer
-
-            self._stem = Stemmer.Stemmer("english").stemWords
-            self.name = f"{FORMAT}/snowball-english"
-        except ImportError:
-            self._stem = None
-            self.name = f"{FORMAT}/no-stemmer"
-
-    def __call__(self, text: str) -> list[str]:
-        """The index terms of `text`."""
-        return self._stemmed(self._words(text))
-
-    def query(self, text: str) -> list[str]:
-        """The index terms of a question: as `__call__`, less words that only frame it."""
-        return self._stemmed([w for w in self._words(text) if w not in _QUERY_FRAME_WORDS])
-
-    def _words(self, text: str) -> list[str]:
-        return [w for w in _WORD.findall(text.translate(_APOSTROPHES).lower()) if w not in self._stop]
-
-    def _stemmed(self, words: list[str]) -> list[str]:
-        return self._stem(words) if self._stem else words
-
-
-def date_words(published_at: str) -> str:
-    """'2023-10-05' -> '2023-10-05 October 5, 2023', so both spellings of a date match."""
-    try:
-        day = date.fromisoformat(published_at)
-    except ValueError:
-        return published_at
-    return f"{published_at} {calendar.month_name[day.month]} {day.day}, {day.year}"
-
-
-def indexed_text(text: str, meta: dict[str, Any]) -> str:
+def indexed_text(text: str, title: str, source: str, published_at: str) -> str:
     """What BM25 sees for a chunk: title, publisher and date words, then the chunk text."""
-    header = [meta.get("title", ""), meta.get("source", ""), date_words(meta.get("published_at", ""))]
+    header = [title, source, date_words(published_at)]
     return "\n".join([*[h for h in header if h], text])
 
 
 def fingerprint(store: IndexStore, tokenizer_name: str) -> str:
     """A digest of what the keyword index must reflect: completed articles, chunk count, tokenizer."""
-    # Filtering on state here is about twice as fast as a Chroma `where`.
-    got = store.manifest.get(include=["metadatas"])
-    pairs = sorted(
-        f"{i}\x00{m.get('hash', '')}"
-        for i, m in zip(got["ids"], got["metadatas"])
-        if m.get("state") == _DONE
-    )
+    pairs = sorted(f"{doc_id}\x00{digest}" for doc_id, digest in store.manifest_hashes())
     digest = hashlib.sha256(tokenizer_name.encode())
-    digest.update(str(store.chunks.count()).encode())
+    digest.update(str(store.chunk_count()).encode())
     for pair in pairs:
         digest.update(pair.encode())
         digest.update(b"\n")
@@ -198,33 +137,24 @@ class KeywordIndex:
 
 
 def build(store: IndexStore, tokenizer: Tokenizer | None = None) -> KeywordIndex:
-    """Build the keyword index from every chunk of every completed article in Chroma."""
+    """Build the keyword index from every chunk of every completed article in the store."""
     import bm25s
 
     tokenizer = tokenizer or Tokenizer()
     # Fingerprint first: a write that lands while we read makes the next check rebuild.
     digest = fingerprint(store, tokenizer.name)
-    done = set(store.manifest.get(where={"state": _DONE}, include=[])["ids"])
     ids: list[str] = []
     doc_ids: list[str] = []
     stamps: list[int] = []
     codes: list[int] = []
     sources: dict[str, int] = {}
     corpus: list[list[str]] = []
-    offset = 0
-    while True:
-        got = store.chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-        if not got["ids"]:
-            break
-        offset += len(got["ids"])
-        for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-            if meta.get("doc_id") not in done:
-                continue  # an article still being written is not visible yet
-            ids.append(chunk_id)
-            doc_ids.append(meta["doc_id"])
-            stamps.append(int(meta["published_ts"]) if meta.get("published_ts") is not None else NO_DATE)
-            codes.append(sources.setdefault(meta.get("source", ""), len(sources)))
-            corpus.append(tokenizer(indexed_text(text or "", meta)))
+    for hit in store.iter_chunks():
+        ids.append(hit.chunk_id)
+        doc_ids.append(hit.doc_id)
+        stamps.append(hit.published_ts if hit.published_ts is not None else NO_DATE)
+        codes.append(sources.setdefault(hit.source, len(sources)))
+        corpus.append(tokenizer(indexed_text(hit.text, hit.title, hit.source, hit.published_at)))
     bm25 = None
     if ids:
         bm25 = bm25s.BM25()
@@ -241,9 +171,9 @@ def build(store: IndexStore, tokenizer: Tokenizer | None = None) -> KeywordIndex
     )
 
 
-def cache_dir(settings: Any) -> Path:
+def cache_dir(store: IndexStore) -> Path:
     """Where the keyword cache of this index lives."""
-    return Path(settings.index) / CACHE_DIR
+    return store.folder / CACHE_DIR
 
 
 def save(index: KeywordIndex, folder: Path) -> None:
@@ -300,7 +230,7 @@ def load(folder: Path, tokenizer: Tokenizer | None = None) -> KeywordIndex | Non
         return None
 
 
-def refresh(store: IndexStore, settings: Any, *, current: KeywordIndex | None = None) -> KeywordIndex:
+def refresh(store: IndexStore, *, current: KeywordIndex | None = None) -> KeywordIndex:
     """The keyword index matching the store now: `current` or the cache if fresh, else rebuilt and saved.
 
     Ingest calls this after writing; retrieval calls it when it loads. A cache folder
@@ -310,7 +240,7 @@ def refresh(store: IndexStore, settings: Any, *, current: KeywordIndex | None = 
     wanted = fingerprint(store, tokenizer.name)
     if current is not None and current.fingerprint == wanted:
         return current
-    folder = cache_dir(settings)
+    folder = cache_dir(store)
     cached = load(folder, tokenizer)
     if cached is not None and cached.fingerprint == wanted:
         return cached
@@ -336,12 +266,10 @@ class LiveKeywordIndex:
     def __init__(
         self,
         store: IndexStore,
-        settings: Any,
         recheck_seconds: float = 2.0,
         full_recheck_seconds: float = 300.0,
     ) -> None:
         self._store = store
-        self._settings = settings
         self._recheck = recheck_seconds
         self._full_recheck = full_recheck_seconds
         self._lock = threading.Lock()
@@ -351,10 +279,10 @@ class LiveKeywordIndex:
 
     def _cheap_signal(self) -> tuple[Any, ...]:
         try:
-            stamp = (cache_dir(self._settings) / "meta.json").stat().st_mtime_ns
+            stamp = (cache_dir(self._store) / "meta.json").stat().st_mtime_ns
         except OSError:
             stamp = None
-        return (self._store.manifest.count(), self._store.chunks.count(), stamp)
+        return (*self._store.change_signal(), stamp)
 
     def get(self) -> KeywordIndex:
         """The current index, rebuilt (or reloaded) first when the store has changed."""
@@ -368,14 +296,10 @@ class LiveKeywordIndex:
                 or signal != self._signal
                 or now - self._fully_checked >= self._full_recheck
             ):
-                self._index = refresh(self._store, self._settings, current=self._index)
+                self._index = refresh(self._store, current=self._index)
                 signal = self._cheap_signal()  # refresh may have rewritten the cache
                 self._fully_checked = time.monotonic()
             self._signal = signal
             self._checked = time.monotonic()
             return self._index
 
-
-def utc_day_start(day: date) -> int:
-    """Epoch seconds of `day` at 00:00 UTC, as ingest stores published_ts."""
-    return calendar.timegm(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timetuple())

@@ -1,142 +1,59 @@
-"""Hybrid retrieval as a LlamaIndex retriever: dense (Chroma) + BM25, fused, with the same filters on both sides.
+"""Hybrid retrieval: dense (Chroma) + BM25, fused, with the same filters on both sides.
 
-    retriever = HybridRetriever(store, embedder, settings)    # loads BM25 and the embedder once
-    nodes = retriever.search("What did the TechCrunch article say ...", filters, top_k=8)
+    retriever = HybridRetriever(store, embedder)        # loads BM25 and the embedder once
+    hits = retriever.search("What did the TechCrunch article say ...", filters, top_k=8)
 
-or, for one-off calls, `retrieve(question, store, embedder, settings, filters)`.
-Every result is a NodeWithScore whose TextNode has id = chunk id, text = chunk text and
-metadata = the chunk's Chroma metadata (doc_id, chunk, start, end, sentences as JSON, title,
-source, published_at, published_ts when known, url, author), whichever side found it.
+Every result is an `index.hits.Hit` (chunk id, text, sentence spans, the article's fields
+and the fused score), whichever side found it. LlamaIndex users get the same results as
+nodes through `newsdesk.llamaindex.NewsdeskRetriever`.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
-from datetime import date
-from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from llama_index.core.retrievers import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from index.embedding_adapter import EmbedderAdapter, TextEmbedder
+from index.embedders import Embedder
 from index.fusion import FusionConfig, SourceMatcher, boost_factors, clauses, cover, fuse, scaled, spread
-from index.keyword import NO_DATE, KeywordIndex, LiveKeywordIndex, utc_day_start
-
-if TYPE_CHECKING:
-    from index.store import IndexStore
+from index.hits import Hit, SearchFilters
+from index.keyword import NO_DATE, KeywordIndex, LiveKeywordIndex
+from index.store import IndexStore
 
 # Filtered dense search: allowed sets up to this many chunks are scored exactly from their
 # stored vectors (reading 300 vectors from Chroma takes about 20 ms) ...
 EXACT_FILTERED_MAX = 300
 # ... larger ones from at most this many unfiltered neighbours (2,000 take about 20 ms).
 MAX_UNFILTERED_K = 2000
-
-# Kept out of what an LLM or an embedder sees when LlamaIndex renders a node.
-_HIDDEN_KEYS = ["doc_id", "chunk", "start", "end", "sentences", "published_ts", "url", "author"]
+DEFAULT_TOP_K = 8
 
 
-@dataclass(frozen=True)
-class SearchFilters:
-    """Restrict retrieval to a publication date range and/or to some publishers.
-
-    Dates are inclusive days. An article without a known date is excluded as soon as
-    either date bound is set.
-    """
-
-    since: date | None = None
-    until: date | None = None
-    sources: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.since and self.until and self.since > self.until:
-            raise ValueError(f"the date range is empty: since {self.since} is after until {self.until}")
-        object.__setattr__(self, "sources", tuple(s for s in self.sources if s))
-
-    @property
-    def empty(self) -> bool:
-        """True when nothing is filtered."""
-        return self.since is None and self.until is None and not self.sources
-
-    def ts_range(self) -> tuple[int | None, int | None]:
-        """Inclusive (lowest, highest) published_ts allowed; None for an open side."""
-        low = utc_day_start(self.since) if self.since else None
-        # published_ts is the day's 00:00 UTC, so the last allowed day starts at `until`.
-        high = utc_day_start(self.until) if self.until else None
-        return low, high
-
-
-def make_node(chunk_id: str, text: str, metadata: dict[str, Any]) -> TextNode:
-    """The TextNode every retriever here returns for one chunk."""
-    return TextNode(
-        id_=chunk_id,
-        text=text,
-        metadata=dict(metadata),
-        excluded_embed_metadata_keys=list(_HIDDEN_KEYS),
-        excluded_llm_metadata_keys=list(_HIDDEN_KEYS),
-    )
-
-
-def fetch_nodes(store: IndexStore, scored: Sequence[tuple[str, float]]) -> list[NodeWithScore]:
-    """Nodes for (chunk_id, score) pairs, read from Chroma in one call, in the given order."""
-    if not scored:
-        return []
-    got = store.chunks.get(ids=[cid for cid, _ in scored], include=["documents", "metadatas"])
-    found = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
-    return [NodeWithScore(node=make_node(cid, *found[cid]), score=score) for cid, score in scored if cid in found]
-
-
-class BM25Retriever(BaseRetriever):
-    """LlamaIndex retriever over the keyword index; filters are applied before ranking."""
-
-    def __init__(
-        self,
-        store: IndexStore,
-        keyword: LiveKeywordIndex,
-        top_k: int = 8,
-        filters: SearchFilters | None = None,
-    ) -> None:
-        super().__init__()
-        self._store = store
-        self._keyword = keyword
-        self.top_k = top_k
-        self.filters = filters
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self._keyword.get().search(query_bundle.query_str, self.top_k, self.filters)
-        return fetch_nodes(self._store, hits)
-
-
-class HybridRetriever(BaseRetriever):
+class HybridRetriever:
     """Dense + BM25 retrieval fused into one ranking; build once, call many times.
 
-    `filters` and `top_k` given here are the defaults of `retrieve()` (LlamaIndex's API);
-    `search()` takes them per call. The keyword index follows the store (rebuilt when an
-    ingest changed it), and the embedder is loaded once.
+    `top_k` given here is the default of `search()`. The keyword index follows the store
+    (rebuilt when an ingest changed it), and the embedder is loaded once. An embedder whose
+    `key` names another embedder than the one that built the index is refused.
     """
 
     def __init__(
         self,
         store: IndexStore,
-        embedder: TextEmbedder,
-        settings: Any,
+        embedder: Embedder,
         *,
-        filters: SearchFilters | None = None,
-        top_k: int | None = None,
+        top_k: int = DEFAULT_TOP_K,
         fusion: FusionConfig | None = None,
         keyword: LiveKeywordIndex | None = None,
     ) -> None:
-        super().__init__()
-        store.require_embedder(settings.embedder)
+        key = getattr(embedder, "key", "")
+        if key:
+            store.require_embedder(key)
         self.store = store
-        self.settings = settings
-        self.filters = filters
-        self.top_k = top_k or settings.top_k
+        self.embedder = embedder
+        self.top_k = top_k
         self.fusion = fusion or FusionConfig()
-        self.embed_model = EmbedderAdapter(embedder)
-        self.keyword = keyword or LiveKeywordIndex(store, settings)
+        self.keyword = keyword or LiveKeywordIndex(store)
         self._matchers: dict[str, SourceMatcher] = {}
 
     def with_fusion(self, fusion: FusionConfig) -> HybridRetriever:
@@ -145,12 +62,9 @@ class HybridRetriever(BaseRetriever):
         other.fusion = fusion
         return other
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return self.search(query_bundle.query_str, self.filters, self.top_k)
-
     def search(
         self, question: str, filters: SearchFilters | None = None, top_k: int | None = None
-    ) -> list[NodeWithScore]:
+    ) -> list[Hit]:
         """The best `top_k` chunks for `question` among those the filters allow, best first."""
         top_k = top_k or self.top_k
         if filters is not None and filters.empty:
@@ -162,7 +76,7 @@ class HybridRetriever(BaseRetriever):
         dense: dict[str, float] = {}
         query_vector = None
         if config.method != "bm25":
-            query_vector = self.embed_model.get_query_embedding(question)
+            query_vector = self.embedder.embed([question])[0].tolist()
             dense = self._dense(query_vector, n, filters, keyword)
         dense_found = set(dense)
         bm25_all = keyword.scores(question, filters) if config.method != "dense" else None
@@ -193,7 +107,7 @@ class HybridRetriever(BaseRetriever):
 
         # Texts and metadata are read for the final ranking only; a chunk deleted since the
         # keyword index was built is skipped.
-        return fetch_nodes(self.store, [(pool[i], float(fused[i])) for i in order])
+        return self.store.hits([(pool[i], float(fused[i])) for i in order])
 
     def _dense(
         self, query_vector: list[float], n: int, filters: SearchFilters | None, keyword: KeywordIndex
@@ -227,18 +141,15 @@ class HybridRetriever(BaseRetriever):
         return dict(list((cid, hits[cid]) for cid, row in rows if row is not None and keep[row])[:n])
 
     def _nearest(self, query_vector: list[float], k: int) -> dict[str, float]:
-        got = self.store.chunks.query(query_embeddings=[query_vector], n_results=k, include=["distances"])
-        # The collection's space is cosine: distance = 1 - cosine.
-        return {cid: 1.0 - float(dist) for cid, dist in zip(got["ids"][0], got["distances"][0])}
+        return self.store.nearest(query_vector, k)
 
     def _fill_cosines(self, ids: list[str], dense: dict[str, float], query_vector: list[float]) -> None:
         if not ids:
             return
-        got = self.store.chunks.get(ids=ids, include=["embeddings"])
-        if len(got["ids"]):
-            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        found, vectors = self.store.vectors(ids)
+        if found:
             cosines = vectors @ np.asarray(query_vector, dtype=np.float32)
-            dense.update(zip(got["ids"], (float(c) for c in cosines)))
+            dense.update(zip(found, (float(c) for c in cosines)))
 
     def _boosts(
         self,
@@ -282,27 +193,3 @@ class HybridRetriever(BaseRetriever):
             aspects.append(row_scores * factor if factor is not None else row_scores)
         return np.stack(aspects)
 
-
-def build_retriever(
-    store: IndexStore,
-    embedder: TextEmbedder,
-    settings: Any,
-    *,
-    filters: SearchFilters | None = None,
-    top_k: int | None = None,
-    fusion: FusionConfig | None = None,
-) -> HybridRetriever:
-    """A HybridRetriever to keep and reuse: the keyword index and the embedder load once."""
-    return HybridRetriever(store, embedder, settings, filters=filters, top_k=top_k, fusion=fusion)
-
-
-def retrieve(
-    question: str,
-    store: IndexStore,
-    embedder: TextEmbedder,
-    settings: Any,
-    filters: SearchFilters | None = None,
-    top_k: int | None = None,
-) -> list[NodeWithScore]:
-    """One-off hybrid retrieval; callers asking many questions should keep a `build_retriever()`."""
-    return build_retriever(store, embedder, settings).search(question, filters, top_k)

@@ -9,15 +9,16 @@ The manifest lives beside the chunks (same Chroma), so a server is the one sourc
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
-    from newsdesk.settings import Settings
+from index.errors import NewsdeskError
+from index.hits import Hit
 
 WRITING = "writing"
 DONE = "done"
@@ -29,8 +30,25 @@ LEGACY_EMBEDDER = "minilm"
 _PLACEHOLDER_VECTOR = [1.0]
 
 
-class StoreError(Exception):
+class StoreError(NewsdeskError):
     """The index can't be opened or written; the message is one line."""
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """Where an index lives and which embedder's vectors it holds.
+
+    `folder` is the index folder (the embedded Chroma data and the keyword cache live under
+    it); with `chroma_url` set, the chunks and manifest live on that Chroma server instead.
+    `embedder` is the key of the embedder that writes and queries; with `follow_index`, an
+    index that already holds vectors answers with the embedder that built it.
+    """
+
+    folder: Path = Path(".newsdesk/index")
+    chroma_url: str | None = None
+    collection: str = "newsdesk"
+    embedder: str = "minilm-int8"
+    follow_index: bool = True
 
 
 @dataclass
@@ -100,13 +118,13 @@ class EmbedderMismatchError(StoreError):
     """The index holds vectors from another embedder than the settings name."""
 
 
-def _client(settings: Settings, create: bool):
+def _client(options: StoreOptions, create: bool):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
+    if options.chroma_url:
+        url = urlparse(options.chroma_url)
         try:
             client = chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
@@ -117,11 +135,11 @@ def _client(settings: Settings, create: bool):
             client.heartbeat()
         except Exception as exc:  # chromadb raises several types for "not there"
             raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__})"
+                f"cannot reach the Chroma server at {options.chroma_url} ({type(exc).__name__})"
                 " - start it (`chroma run`) or fix NEWSDESK_CHROMA_URL"
             ) from None
         return client
-    path = Path(settings.index) / "chroma"
+    path = Path(options.folder) / "chroma"
     if not create and not path.is_dir():
         raise NoIndexError(f"no articles indexed yet - run `newsdesk ingest PATH` (no index at {path.parent})")
     try:
@@ -132,37 +150,41 @@ def _client(settings: Settings, create: bool):
 
 
 class IndexStore:
-    """Chunks and manifest for one newsdesk index (embedded folder or Chroma server)."""
+    """Chunks and manifest for one newsdesk index (embedded folder or Chroma server).
 
-    def __init__(self, settings: Settings, *, create: bool = True) -> None:
+    Everything outside this class reads and writes the index through its methods; the
+    Chroma collections themselves (`_chunks`, `_manifest`) stay inside.
+    """
+
+    def __init__(self, options: StoreOptions, *, create: bool = True) -> None:
         """Open the index; with `create=False` a missing embedded index raises NoIndexError."""
-        self.settings = settings
-        self._client = _client(settings, create)
-        self.chunks = self._client.get_or_create_collection(
-            f"{settings.collection}-chunks",
+        self.options = options
+        self.folder = Path(options.folder)
+        self._client = _client(options, create)
+        self._chunks = self._client.get_or_create_collection(
+            f"{options.collection}-chunks",
             embedding_function=None,
             metadata={"hnsw:space": "cosine"},
         )
-        self.manifest = self._client.get_or_create_collection(
-            f"{settings.collection}-manifest", embedding_function=None
+        self._manifest = self._client.get_or_create_collection(
+            f"{options.collection}-manifest", embedding_function=None
         )
         built = self.built_with()
-        if built and built != settings.embedder and "embedder" not in settings.model_fields_set:
-            # An index answers with the embedder that built it unless the user names another.
-            self.settings = settings.model_copy(update={"embedder": built})
+        # An index answers with the embedder that built it unless the user names another.
+        self.embedder = built if built and options.follow_index else options.embedder
 
     @property
     def location(self) -> str:
         """Where the index lives, for messages."""
-        return self.settings.chroma_url or str(Path(self.settings.index).resolve())
+        return self.options.chroma_url or str(self.folder.resolve())
 
     # -- which embedder made the vectors ---------------------------------------------
 
     def built_with(self) -> str | None:
         """The embedder (settings value) whose vectors the index holds; None while it holds none."""
-        if not self.chunks.count():
+        if not self._chunks.count():
             return None
-        return str((self.chunks.metadata or {}).get(EMBEDDER_KEY) or LEGACY_EMBEDDER)
+        return str((self._chunks.metadata or {}).get(EMBEDDER_KEY) or LEGACY_EMBEDDER)
 
     def require_embedder(self, embedder: str) -> None:
         """Raise EmbedderMismatchError unless vectors from `embedder` belong in this index."""
@@ -174,18 +196,18 @@ class IndexStore:
             )
 
     def _record_embedder(self, embedder: str) -> None:
-        if (self.chunks.metadata or {}).get(EMBEDDER_KEY) == embedder:
+        if (self._chunks.metadata or {}).get(EMBEDDER_KEY) == embedder:
             return
         # Chroma refuses any hnsw:* key on modify (the space is fixed at creation and kept).
-        kept = {k: v for k, v in (self.chunks.metadata or {}).items() if not k.startswith("hnsw:")}
-        self.chunks.modify(metadata={**kept, EMBEDDER_KEY: embedder})
+        kept = {k: v for k, v in (self._chunks.metadata or {}).items() if not k.startswith("hnsw:")}
+        self._chunks.modify(metadata={**kept, EMBEDDER_KEY: embedder})
 
-    # -- reading -------------------------------------------------------------------
+    # -- reading articles --------------------------------------------------------------
 
     def articles(self, *, with_text: bool = False) -> dict[str, ArticleRecord]:
         """Every completed article in the manifest, by doc_id."""
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
-        got = self.manifest.get(where={"state": DONE}, include=include)
+        got = self._manifest.get(where={"state": DONE}, include=include)
         docs = got.get("documents") or [None] * len(got["ids"])
         return {
             doc_id: ArticleRecord.from_chroma(meta, text)
@@ -194,10 +216,28 @@ class IndexStore:
 
     def article(self, doc_id: str) -> ArticleRecord | None:
         """One completed article with its text, or None."""
-        got = self.manifest.get(ids=[doc_id], include=["metadatas", "documents"])
+        got = self._manifest.get(ids=[doc_id], include=["metadatas", "documents"])
         if not got["ids"] or got["metadatas"][0].get("state") != DONE:
             return None
         return ArticleRecord.from_chroma(got["metadatas"][0], got["documents"][0])
+
+    def is_empty(self) -> bool:
+        """True when the manifest holds no article at all (done or being written)."""
+        return self._manifest.count() == 0
+
+    def chunk_count(self) -> int:
+        """How many chunks the index holds."""
+        return self._chunks.count()
+
+    def change_signal(self) -> tuple[int, int]:
+        """(manifest entries, chunks): cheap numbers that change with almost every write."""
+        return self._manifest.count(), self._chunks.count()
+
+    def manifest_hashes(self) -> list[tuple[str, str]]:
+        """(doc_id, content hash) of every completed article, in no particular order."""
+        # Filtering on state here is about twice as fast as a Chroma `where`.
+        got = self._manifest.get(include=["metadatas"])
+        return [(i, m.get("hash", "")) for i, m in zip(got["ids"], got["metadatas"]) if m.get("state") == DONE]
 
     def stats(self) -> IndexStats:
         """Counts, sources, date range and size of the index."""
@@ -207,12 +247,11 @@ class IndexStore:
             sources[rec.source or "(unknown)"] = sources.get(rec.source or "(unknown)", 0) + 1
         dates = sorted(rec.published_at for rec in records if rec.published_at)
         size = None
-        if not self.settings.chroma_url:
-            root = Path(self.settings.index)
-            size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        if not self.options.chroma_url:
+            size = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
         return IndexStats(
             articles=len(records),
-            chunks=self.chunks.count(),
+            chunks=self._chunks.count(),
             sources=dict(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
             first_date=dates[0] if dates else "",
             last_date=dates[-1] if dates else "",
@@ -220,15 +259,54 @@ class IndexStore:
             location=self.location,
         )
 
+    # -- reading chunks ----------------------------------------------------------------
+
+    def iter_chunks(self, page: int = 2000) -> Iterator[Hit]:
+        """Every chunk of every completed article, decoded, `page` at a time from Chroma."""
+        done = set(self._manifest.get(where={"state": DONE}, include=[])["ids"])
+        offset = 0
+        while True:
+            got = self._chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            offset += len(got["ids"])
+            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                if meta.get("doc_id") in done:  # an article still being written is not visible yet
+                    yield Hit.from_store(chunk_id, text, meta, 0.0)
+
+    def hits(self, scored: Sequence[tuple[str, float]]) -> list[Hit]:
+        """Hits for (chunk_id, score) pairs, read in one call, in the given order.
+
+        A chunk deleted since its id was found is skipped.
+        """
+        if not scored:
+            return []
+        got = self._chunks.get(ids=[cid for cid, _ in scored], include=["documents", "metadatas"])
+        found = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [Hit.from_store(cid, *found[cid], score) for cid, score in scored if cid in found]
+
+    def nearest(self, vector: Sequence[float], k: int) -> dict[str, float]:
+        """Cosine similarity of the `k` chunks nearest `vector`, by chunk id, best first."""
+        got = self._chunks.query(query_embeddings=[list(vector)], n_results=k, include=["distances"])
+        # The collection's space is cosine: distance = 1 - cosine.
+        return {cid: 1.0 - float(dist) for cid, dist in zip(got["ids"][0], got["distances"][0])}
+
+    def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of these chunks (those that exist), with their ids."""
+        if not ids:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        got = self._chunks.get(ids=list(ids), include=["embeddings"])
+        return list(got["ids"]), np.asarray(got["embeddings"], dtype=np.float32)
+
     # -- writing -------------------------------------------------------------------
 
     def reconcile(self) -> list[str]:
         """Finish what an interrupted writer left: drop articles still marked `writing`."""
-        got = self.manifest.get(where={"state": WRITING}, include=[])
+        got = self._manifest.get(where={"state": WRITING}, include=[])
         stale = list(got["ids"])
         if stale:
-            self.chunks.delete(where={"doc_id": {"$in": stale}})
-            self.manifest.delete(ids=stale)
+            self._chunks.delete(where={"doc_id": {"$in": stale}})
+            self._manifest.delete(ids=stale)
         return stale
 
     def write_articles(
@@ -239,30 +317,30 @@ class IndexStore:
     ) -> None:
         """Replace these articles' chunks with new ones, all or nothing as seen by readers.
 
-        The vectors must come from the embedder the settings name (checked against the
-        one that built the index, and recorded on the first write).
+        The vectors must come from the store's embedder (checked against the one that
+        built the index, and recorded on the first write).
         """
         if not articles:
             return
-        self.require_embedder(self.settings.embedder)
-        self._record_embedder(self.settings.embedder)
+        self.require_embedder(self.embedder)
+        self._record_embedder(self.embedder)
         ids = [a.doc_id for a in articles]
         for a in articles:
             a.n_chunks = sum(1 for c in chunks if c.doc_id == a.doc_id)
         self._mark_writing(articles)
-        self.chunks.delete(where={"doc_id": {"$in": ids}})
+        self._chunks.delete(where={"doc_id": {"$in": ids}})
         by_id = {a.doc_id: a for a in articles}
-        metas = [_chunk_metadata(c, by_id[c.doc_id]) for c in chunks]
+        metas = [chunk_metadata(c, by_id[c.doc_id]) for c in chunks]
         step = self._client.get_max_batch_size()
         for i in range(0, len(chunks), step):
-            self.chunks.add(
+            self._chunks.add(
                 ids=[c.chunk_id() for c in chunks[i : i + step]],
                 embeddings=vectors[i : i + step],
                 documents=[c.text for c in chunks[i : i + step]],
                 metadatas=metas[i : i + step],
             )
         # Only the state changes now; the text was written with the `writing` mark.
-        self.manifest.update(ids=ids, metadatas=[{"state": DONE}] * len(ids))
+        self._manifest.update(ids=ids, metadatas=[{"state": DONE}] * len(ids))
         for a in articles:
             a.state = DONE
 
@@ -271,17 +349,17 @@ class IndexStore:
         wanted = list(doc_ids)
         if not wanted:
             return []
-        found = self.manifest.get(ids=wanted, include=[])["ids"]
+        found = self._manifest.get(ids=wanted, include=[])["ids"]
         if found:
-            self.manifest.update(ids=found, metadatas=[{"state": WRITING}] * len(found))
-            self.chunks.delete(where={"doc_id": {"$in": found}})
-            self.manifest.delete(ids=found)
+            self._manifest.update(ids=found, metadatas=[{"state": WRITING}] * len(found))
+            self._chunks.delete(where={"doc_id": {"$in": found}})
+            self._manifest.delete(ids=found)
         return list(found)
 
     def _mark_writing(self, articles: list[ArticleRecord]) -> None:
         for a in articles:
             a.state = WRITING
-        self.manifest.upsert(
+        self._manifest.upsert(
             ids=[a.doc_id for a in articles],
             embeddings=[_PLACEHOLDER_VECTOR] * len(articles),
             documents=[a.text for a in articles],
@@ -289,7 +367,8 @@ class IndexStore:
         )
 
 
-def _chunk_metadata(chunk: ChunkRecord, article: ArticleRecord) -> dict[str, Any]:
+def chunk_metadata(chunk: ChunkRecord, article: ArticleRecord) -> dict[str, Any]:
+    """What Chroma keeps beside a chunk (decoded back by `index.hits.Hit.from_store`)."""
     meta: dict[str, Any] = {
         "doc_id": chunk.doc_id,
         "chunk": chunk.index,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from index.errors import NewsdeskError
+
 
 @dataclass
 class RawArticle:
@@ -43,5 +45,5 @@ class ReadFailure:
         return f"{self.path}:{self.locator}" if self.locator else self.path
 
 
-class ReadError(Exception):
+class ReadError(NewsdeskError):
     """Raised by a reader when a whole file cannot be read; the message is one line."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from index.text import MONTHS
+
 # Characters that are removed (zero-width, BOM, soft hyphen, control characters) or
 # replaced by an ordinary space or line break; one scan finds them all.
 _ODD_CHARS = re.compile(
@@ -53,10 +55,8 @@ _ABBREVIATION = re.compile(r"^(?:[A-Za-z]\.)+$|^(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Gov|Sen
 
 # --- embedded social posts -----------------------------------------------------------
 
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
+# Month names and abbreviations as they are written in a post's credit ("Oct 31, 2025").
+_MONTH = "(?:" + "|".join(sorted((m.capitalize() for m in MONTHS), key=len, reverse=True)) + r")\.?"
 _POST_DATE = rf"{_MONTH}[ \t]+\d{{1,2}},?[ \t]+\d{{4}}"
 _POST_LINK = re.compile(
     r"(?:https?://)?(?:www\.)?pic\.(?:twitter|x)\.com/\w+|https?://t\.co/\w+", re.IGNORECASE

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 import re
 from datetime import date, datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from index.text import utc_day_start
 
 _HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _EPOCH_DIGITS = re.compile(r"^\d{9,13}$")
@@ -34,7 +35,7 @@ def parse_date(value: str) -> tuple[str, int] | None:
         day = _parse_with_dateutil(value)
     if day is None or not _MIN_YEAR <= day.year <= _MAX_YEAR:
         return None
-    return day.isoformat(), calendar.timegm(day.timetuple())
+    return day.isoformat(), utc_day_start(day)
 
 
 def _parse_with_dateutil(value: str) -> date | None:

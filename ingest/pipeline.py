@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import Callable, Protocol
 
+from index.embedders import Embedder
+from index.keyword import refresh
+from index.store import ArticleRecord, ChunkRecord, IndexStore
 from ingest.article import RawArticle, ReadFailure
 from ingest.chunking import header_line, make_chunks
 from ingest.clean import clean_text
 from ingest.metadata import content_hash, make_doc_id, parse_date, source_from_url
 from ingest.readers import iter_files, read_file
 from ingest.sentences import split_sentences
-from index.store import ArticleRecord, ChunkRecord, IndexStore
 
-if TYPE_CHECKING:
-    from newsdesk.embedding import Embedder
-    from newsdesk.settings import Settings
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How articles are cut and written: chunk size in embedder tokens (title prefix included)
+    and articles per atomic write."""
+
+    chunk_tokens: int = 200
+    batch_articles: int = 16
 
 
 class Progress(Protocol):
@@ -115,22 +122,21 @@ def chunk_article(
 
 def ingest_paths(
     paths: list[Path],
-    settings: Settings,
+    store: IndexStore,
+    embedder_factory: Callable[[], Embedder],
+    options: IngestOptions = IngestOptions(),
     *,
     fields: dict[str, str] | None = None,
     prune: bool = False,
     progress: Progress | None = None,
-    embedder_factory: Callable[[Settings], Embedder] | None = None,
-    store: IndexStore | None = None,
 ) -> IngestReport:
-    """Bring the index in line with the articles under `paths`.
+    """Bring the index in `store` in line with the articles under `paths`.
 
-    Unchanged articles (same content hash) are skipped without loading the embedder;
-    changed ones have their chunks replaced; bad files are reported, never fatal.
+    Unchanged articles (same content hash) are skipped without calling `embedder_factory`
+    (so the model never loads); changed ones have their chunks replaced; bad files are
+    reported, never fatal. The embedder must be the one the store's index is built with.
     """
     progress = progress or _Silent()
-    store = store or IndexStore(settings)
-    settings = settings.model_copy(update={"embedder": store.settings.embedder})  # an index's own, unless named
     report = IngestReport(recovered=store.reconcile())
     known = store.articles()
 
@@ -173,37 +179,30 @@ def ingest_paths(
         report.pruned = store.remove(gone)
 
     if pending:
-        store.require_embedder(settings.embedder)  # before loading a model whose vectors can't go in
-        _embed_and_write(pending, known, settings, store, report, progress, embedder_factory)
+        store.require_embedder(store.embedder)  # before loading a model whose vectors can't go in
+        _embed_and_write(pending, known, store, embedder_factory(), options, report, progress)
     if pending or report.pruned or report.recovered:
-        from index.keyword import refresh
-
-        refresh(store, settings)
+        refresh(store)
     return report
 
 
 def _embed_and_write(
     pending: list[ArticleRecord],
     known: dict[str, ArticleRecord],
-    settings: Settings,
     store: IndexStore,
+    embedder: Embedder,
+    options: IngestOptions,
     report: IngestReport,
     progress: Progress,
-    embedder_factory: Callable[[Settings], Embedder] | None,
 ) -> None:
-    if embedder_factory is None:
-        from newsdesk.embedding import make_embedder
-
-        embedder_factory = make_embedder
-    embedder = embedder_factory(settings)
     progress.start(len(pending))
-    step = settings.ingest_batch_articles
+    step = options.batch_articles
     for i in range(0, len(pending), step):
         batch = pending[i : i + step]
         chunks: list[ChunkRecord] = []
         texts: list[str] = []
         for record in batch:
-            article_chunks, embed_texts = chunk_article(record, embedder, settings.chunk_tokens)
+            article_chunks, embed_texts = chunk_article(record, embedder, options.chunk_tokens)
             chunks.extend(article_chunks)
             texts.extend(embed_texts)
         vectors = embedder.embed(texts)

@@ -1,4 +1,4 @@
-"""The Answer contract shared by the engine, the CLI, the UI and eval (see DESIGN.md)."""
+"""The Answer contract shared by the engine, the CLI, the UI and eval (see ARCHITECTURE.md)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Answer:
     llm: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object `newsdesk ask --json` prints: exactly the DESIGN.md fields."""
+        """The JSON object `newsdesk ask --json` prints: exactly the fields ARCHITECTURE.md lists."""
         return asdict(self)
 
     @classmethod

@@ -1,23 +1,28 @@
-"""What the index holds, for front ends: an overview, an article's paragraph, adding articles.
+"""What the index holds, for front ends: adding articles, an overview, stats, an article's
+paragraph, removing articles.
 
-The UI reads and adds articles through these functions only, so it never depends on the
-ingest or index internals (DESIGN: app -> newsdesk -> index).
+The CLI and the chat window read and change the index through these functions only, so
+they never depend on the ingest or index internals (ARCHITECTURE.md: app -> newsdesk).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
-if TYPE_CHECKING:
-    from datetime import date
+from index.embedders import Embedder
+from index.hits import SearchFilters
+from index.store import IndexStats, IndexStore, NoIndexError
+from ingest.pipeline import IngestReport, Progress, ingest_paths
+from ingest.readers import SUPPORTED_SUFFIXES
+from newsdesk.components import embedder_for, open_store
+from newsdesk.settings import Settings
 
-    from index.retrieve import SearchFilters
-    from ingest.pipeline import IngestReport, Progress
-    from newsdesk.settings import Settings
-
+# Parsers log their complaints about broken files; the report's line already says it.
+_NOISY_LOGGERS = ("pypdf", "trafilatura", "htmldate")
 
 
 @dataclass
@@ -42,17 +47,51 @@ class Passage:
 
 def supported_suffixes() -> tuple[str, ...]:
     """The file types ingest reads (uploads are held to the same list)."""
-    from ingest.readers import SUPPORTED_SUFFIXES
-
     return SUPPORTED_SUFFIXES
+
+
+def add_articles(
+    paths: list[Path],
+    settings: Settings,
+    *,
+    fields: dict[str, str] | None = None,
+    prune: bool = False,
+    progress: Progress | None = None,
+    store: IndexStore | None = None,
+    embedder_factory: Callable[[], Embedder] | None = None,
+) -> IngestReport:
+    """Index the articles under `paths` (new and changed ones; unchanged ones are skipped).
+
+    The index is created when missing. The embedder is the index's own (or the one the
+    settings name for a new index) and is only loaded when something needs embedding.
+    """
+    for noisy in _NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    store = store or open_store(settings, create=True)
+    factory = embedder_factory or (lambda: embedder_for(store, settings))
+    return ingest_paths(
+        paths, store, factory, settings.ingest_options(), fields=fields, prune=prune, progress=progress
+    )
+
+
+def stats(settings: Settings) -> IndexStats:
+    """Counts, sources, dates and size of the index, after finishing what a dead writer left."""
+    store = open_store(settings)
+    store.reconcile()
+    return store.stats()
+
+
+def remove_articles(settings: Settings, doc_ids: list[str]) -> list[str]:
+    """Remove these articles and their chunks; returns the ids that were indexed."""
+    store = open_store(settings)
+    store.reconcile()
+    return store.remove(doc_ids)
 
 
 def overview(settings: Settings) -> Overview:
     """Counts of the index; an empty Overview when nothing is indexed yet."""
-    from index.store import IndexStore, NoIndexError
-
     try:
-        records = IndexStore(settings, create=False).articles().values()
+        records = open_store(settings).articles().values()
     except NoIndexError:
         return Overview()
     sources: dict[str, int] = {}
@@ -71,10 +110,8 @@ def overview(settings: Settings) -> Overview:
 
 def paragraph(settings: Settings, doc_id: str, start: int, end: int) -> Passage | None:
     """The paragraph of article `doc_id` holding the text at `[start, end)`, or None."""
-    from index.store import IndexStore, NoIndexError
-
     try:
-        record = IndexStore(settings, create=False).article(doc_id)
+        record = open_store(settings).article(doc_id)
     except NoIndexError:
         return None
     if record is None or not (0 <= start < end <= len(record.text)):
@@ -91,28 +128,6 @@ def passage_in(text: str, start: int, end: int) -> Passage:
     return Passage(text[line_start:start], text[start:end], text[end:line_end])
 
 
-def add_articles(paths: list[Path], settings: Settings, progress: Progress | None = None) -> IngestReport:
-    """Index these files with the same code and messages as `newsdesk ingest`."""
-    from ingest.pipeline import ingest_paths
-
-    # Parsers log their complaints about broken files; the report's line already says it.
-    for noisy in ("pypdf", "trafilatura", "htmldate"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    return ingest_paths(paths, settings, progress=progress)
-
-
 def make_filters(since: date | None, until: date | None, sources: tuple[str, ...]) -> SearchFilters:
     """The retrieval filters for a date range and publishers (None/empty = no limit)."""
-    from index.retrieve import SearchFilters
-
     return SearchFilters(since=since, until=until, sources=sources)
-
-
-def user_errors() -> tuple[type[Exception], ...]:
-    """The exception types whose message is a one-line problem the user can fix."""
-    from index.store import StoreError
-    from newsdesk.engine import EngineError
-    from newsdesk.llms import LLMError
-
-    return (EngineError, LLMError, StoreError, ValueError)
-

@@ -4,7 +4,7 @@ The support check is a lexical heuristic (no NLI model can be had offline): a cl
 supported when the cited sentences are about the question (share a content word with it),
 hold every specific the claim adds to the question (numbers, names, dates) and most of its
 other new content words. Its accuracy on the sample Q&A set
-is measured by `eval/support_check.py`.
+is measured by `eval/support_check.py`. Words, stems and specifics come from `index.text`.
 """
 
 from __future__ import annotations
@@ -12,25 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from index.text import content_terms, specifics
+
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _MARKER_RUN = r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+"
 # "claim. [1]" -> the marker belongs to the sentence before it.
 _MARKERS_AFTER_STOP = re.compile(r"([.!?])(" + _MARKER_RUN + r")")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*|\d[\d,.]*\d|\d")
-_MONTHS = {
-    "january", "february", "march", "april", "may", "june", "july", "august",
-    "september", "october", "november", "december",
-}
-STOPWORDS = frozenset(
-    """a an the and or but if then of to in on at by for with from into over under about as
-    is are was were be been being am do does did done has have had having it its it's this
-    that these those there here which who whom whose what when where why how not no nor so
-    than too very can could will would shall should may might must also just only said says
-    say according he she they them their his her him we us our you your i me my mr ms mrs
-    s t one two yes more most much many such any some all each other another same both
-    answer question article articles sentence sentences happen happened happening news
-    latest tell summarize summarise summary story stories report reports update""".split()
-)
 
 SUPPORT_THRESHOLD = 0.6
 
@@ -67,47 +54,6 @@ def strip_markers(text: str) -> str:
     text = MARKER.sub("", text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return re.sub(r"\s{2,}", " ", text).strip()
-
-
-def _stem(word: str) -> str:
-    word = word.lower().replace("’", "'")
-    if word.endswith("'s"):
-        word = word[:-2]
-    for suffix in ("ing", "ed", "es", "s", "ly"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            if suffix == "s" and word[-2] in "sui":  # focus, bonus, analysis stay whole
-                return word
-            return word[: -len(suffix)]
-    return word
-
-
-def _number(token: str) -> str:
-    return token.replace(",", "").rstrip(".")
-
-
-def content_terms(text: str) -> set[str]:
-    """Stemmed content words and numbers of a text."""
-    terms = set()
-    for tok in _WORD.findall(text):
-        if tok[0].isdigit():
-            terms.add(_number(tok))
-        elif tok.lower() not in STOPWORDS and len(tok) > 1:
-            terms.add(_stem(tok))
-    return terms
-
-
-def specifics(text: str) -> set[str]:
-    """Numbers, names and dates in a text: what a supporting sentence must contain."""
-    out = set()
-    tokens = _WORD.findall(text)
-    for i, tok in enumerate(tokens):
-        if tok[0].isdigit():
-            out.add(_number(tok))
-        elif tok.lower() in _MONTHS:
-            out.add(tok.lower())
-        elif tok[0].isupper() and i > 0 and tok.lower() not in STOPWORDS:
-            out.add(_stem(tok))
-    return out
 
 
 def support_score(claim: str, sentences: list[str], question: str = "") -> float:

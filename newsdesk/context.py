@@ -1,13 +1,13 @@
-"""From retrieved chunks to the numbered sentences the LLM sees, grouped under article headers."""
+"""From retrieved hits to the numbered sentences the LLM sees, grouped under article headers."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
-from newsdesk.citations import content_terms
+from index.hits import Hit
+from index.text import content_terms
 
 
 @dataclass
@@ -27,27 +27,24 @@ class Candidate:
     chunk_rank: int = 0
 
 
-def candidates_from_chunks(chunks: Iterable[tuple[str, dict[str, Any]]]) -> list[Candidate]:
-    """Every sentence of the retrieved chunks, in rank order; `chunks` are (text, metadata)."""
+def candidates_from_hits(hits: Iterable[Hit]) -> list[Candidate]:
+    """Every sentence of the retrieved chunks, in rank order."""
     out: list[Candidate] = []
-    for rank, (text, meta) in enumerate(chunks):
-        base = int(meta["start"])
-        for start, end in json.loads(meta["sentences"]):
-            sentence = text[start - base : end - base]
-            if sentence.strip():
-                out.append(
-                    Candidate(
-                        doc_id=meta["doc_id"],
-                        title=meta.get("title", ""),
-                        source=meta.get("source", ""),
-                        published_at=meta.get("published_at", ""),
-                        url=meta.get("url", ""),
-                        start=start,
-                        end=end,
-                        text=sentence,
-                        chunk_rank=rank,
-                    )
+    for rank, hit in enumerate(hits):
+        for sentence in hit.sentences():
+            out.append(
+                Candidate(
+                    doc_id=hit.doc_id,
+                    title=hit.title,
+                    source=hit.source,
+                    published_at=hit.published_at,
+                    url=hit.url,
+                    start=sentence.start,
+                    end=sentence.end,
+                    text=sentence.text,
+                    chunk_rank=rank,
                 )
+            )
     return out
 
 

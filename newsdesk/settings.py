@@ -9,10 +9,14 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.errors import UsageError
+from index.store import StoreOptions
+from ingest.pipeline import IngestOptions
+
 DEFAULT_CONFIG_FILE = "newsdesk.toml"
 
 
-class SettingsError(ValueError):
+class SettingsError(UsageError):
     """A settings file or value is wrong; the message is one line naming it."""
 
 
@@ -71,6 +75,24 @@ class Settings(BaseSettings):
         None, description="USER:PASS to require a login on the chat window (for a shared server)."
     )
     upload_max_mb: int = Field(20, ge=1, le=1024, description="Largest article file the UI accepts (MB).")
+
+    def store_options(self) -> StoreOptions:
+        """Where the index lives and which embedder it holds, for `index.store.IndexStore`.
+
+        An embedder left unset follows an existing index's own; one named explicitly
+        (flag, env, config file) must match it.
+        """
+        return StoreOptions(
+            folder=Path(self.index),
+            chroma_url=self.chroma_url,
+            collection=self.collection,
+            embedder=self.embedder,
+            follow_index="embedder" not in self.model_fields_set,
+        )
+
+    def ingest_options(self) -> IngestOptions:
+        """Chunk size and write batch for `ingest.pipeline.ingest_paths`."""
+        return IngestOptions(chunk_tokens=self.chunk_tokens, batch_articles=self.ingest_batch_articles)
 
     @field_validator("chroma_url")
     @classmethod

@@ -1,21 +1,30 @@
-"""Turn the LLM's reply into an Answer: parse markers, check each claim's support, or abstain."""
+"""Check the LLM's reply: parse markers, check each claim's support, or abstain -> a Verdict."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
-from newsdesk.answer import ABSTAIN_TEXT, Answer, Citation
+from newsdesk.answer import ABSTAIN_TEXT, Citation
+from index.text import STOPWORDS, content_terms
 from newsdesk.citations import (
-    STOPWORDS,
     SUPPORT_THRESHOLD,
-    content_terms,
     marker_numbers,
     normalise_markers,
     strip_markers,
     support_score,
 )
 from newsdesk.context import Candidate
+
+@dataclass
+class Verdict:
+    """A checked reply: the answer text (markers renumbered 1..n), its citations, or an abstention."""
+
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+
 
 _INSUFFICIENT = re.compile(
     r"^\W*(insufficient|the (numbered )?(sentences|articles) do(es)? not|the articles don'?t say)",
@@ -76,7 +85,7 @@ def _best(claim: str, shown: list[Candidate], question: str) -> tuple[int, float
     return best, scores[best]
 
 
-def build_answer(question: str, reply: str, shown: list[Candidate]) -> Answer:
+def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
     """Check the reply against the sentences the LLM was shown (numbered from 1).
 
     Markers pointing nowhere are dropped; a claim whose cited sentences don't support it
@@ -85,7 +94,7 @@ def build_answer(question: str, reply: str, shown: list[Candidate]) -> Answer:
     threshold. No supported claim at all means abstention.
     """
     if not shown or says_insufficient(reply):
-        return abstention(question)
+        return abstention()
     sentences_out: list[str] = []
     cited: dict[int, tuple[int, bool]] = {}  # shown index -> (public n, supported)
     any_supported = False
@@ -115,9 +124,9 @@ def build_answer(question: str, reply: str, shown: list[Candidate]) -> Answer:
         sentences_out.append(f"{claim} {markers_text}{stop}" if markers_text else f"{claim}{stop}")
 
     if not any_supported:
-        return abstention(question)
+        return abstention()
     if not addresses_question(question, " ".join(sentences_out), [shown[i].text for i in cited]):
-        return abstention(question)
+        return abstention()
     citations = [
         Citation(
             n=n,
@@ -133,7 +142,7 @@ def build_answer(question: str, reply: str, shown: list[Candidate]) -> Answer:
         )
         for i, (n, ok) in sorted(cited.items(), key=lambda kv: kv[1][0])
     ]
-    return Answer(question=question, answer=" ".join(sentences_out), abstained=False, citations=citations)
+    return Verdict(answer=" ".join(sentences_out), abstained=False, citations=citations)
 
 
 _QUANTITY = re.compile(
@@ -147,6 +156,16 @@ _MONEY = re.compile(
     r"[$€£¥₹]|\b(dollars?|euros?|pounds|yuan|rupees?|yen|usd|eur|gbp|cents?)\b", re.IGNORECASE
 )
 _HOW_MANY = re.compile(r"\bhow many ([A-Za-z][A-Za-z\-]*)", re.IGNORECASE)
+# A count: a number, scale words, then the counted word ("5.2 million tonnes", not "$11,240 a tonne").
+_COUNT = re.compile(
+    r"\d[\d,.]*(?:\s+(?:thousand|million|billion|trillion|metric|cubic|square))*\s+([A-Za-z][A-Za-z\-]*)",
+    re.IGNORECASE,
+)
+
+
+def _counts_in(text: str) -> set[str]:
+    """The stemmed words that numbers in `text` count."""
+    return {term for m in _COUNT.finditer(text) for term in content_terms(m.group(1))}
 
 
 def addresses_question(question: str, answer: str, cited: list[str] = ()) -> bool:
@@ -167,14 +186,14 @@ def addresses_question(question: str, answer: str, cited: list[str] = ()) -> boo
     unit = _HOW_MANY.search(question)
     if unit and unit.group(1).lower() not in STOPWORDS | {"times"}:
         wanted = content_terms(unit.group(1))
-        said = content_terms(plain)
+        counted = _counts_in(plain)
         for sentence in cited:
-            said |= content_terms(sentence)
-        if wanted and not wanted & said:
+            counted |= _counts_in(sentence)
+        if wanted and not wanted & counted:
             return False
     return True
 
 
-def abstention(question: str) -> Answer:
+def abstention() -> Verdict:
     """The plain 'the articles don't say' answer, citing nothing."""
-    return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True)
+    return Verdict(answer=ABSTAIN_TEXT, abstained=True)

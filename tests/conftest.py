@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from index.embedders import FakeEmbedder
+from newsdesk.articles import add_articles
 from newsdesk.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,11 +38,8 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture(scope="module")
 def sample_settings(tmp_path_factory) -> Settings:
     """Settings over an index of the sample articles (fake embedder, fake LLM), one per test module."""
-    from ingest.pipeline import ingest_paths
-    from newsdesk.embedding import FakeEmbedder
-
     settings = load_settings(None, index=tmp_path_factory.mktemp("sample") / "index", embedder="fake", llm="fake")
-    report = ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder())
+    report = add_articles([SAMPLE], settings, embedder_factory=FakeEmbedder)
     assert report.ok, report.failed
     return settings
 
@@ -59,15 +59,58 @@ def data_file(*parts: str) -> Path:
     return path
 
 
+NEWSDESK = Path(sys.executable).parent / "newsdesk"  # the console script `make install` puts in the venv
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 600):
-    """Run `python -m newsdesk ARGS` in a subprocess, as a user would."""
+    """Run the `newsdesk` command in a subprocess, as a user would.
+
+    Slow (a new Python and every import per call): use `cli` unless the process boundary
+    itself is under test.
+    """
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "newsdesk", *args],
+        [str(NEWSDESK), *args],
         capture_output=True,
         text=True,
         env=full_env,
         cwd=cwd or REPO,
         timeout=timeout,
     )
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the `newsdesk` entry point (`app.cli.main`) in this process, like `run_cli` without the new process.
+
+    Same result type as `run_cli` (`returncode`, `stdout`, `stderr`): stdout and stderr are
+    captured apart by typer's CliRunner (neither is a tty, as with a pipe). `env` applies to this
+    call only, on top of os.environ without NEWSDESK_* (as `run_cli` builds it); the working
+    directory is `cwd` (default the repo) for the call and restored after.
+    """
+    from app.cli import main
+
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSDESK_")}
+    overrides.update(env or {})
+    runner = CliRunner()
+    returncode = 0
+    old_cwd = os.getcwd()
+    os.chdir(cwd or REPO)
+    try:
+        with runner.isolation(env=overrides) as (out, err, _mixed):
+            try:
+                main(list(args), prog_name="newsdesk")
+            except SystemExit as exc:  # what the interpreter does with it at exit
+                if exc.code is None or isinstance(exc.code, int):
+                    returncode = exc.code or 0
+                else:
+                    print(exc.code, file=sys.stderr)
+                    returncode = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            stdout = out.getvalue().decode(runner.charset, "replace")
+            stderr = err.getvalue().decode(runner.charset, "replace")
+    finally:
+        os.chdir(old_cwd)
+    return subprocess.CompletedProcess(["newsdesk", *args], returncode, stdout, stderr)

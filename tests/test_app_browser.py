@@ -6,17 +6,16 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import ingest_paths
-from newsdesk.embedding import FakeEmbedder
+from newsdesk.articles import add_articles
+from index.embedders import FakeEmbedder
 from newsdesk.settings import load_settings
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import NEWSDESK, REPO, SAMPLE
 from tests.test_app_desk import EVIL, STRAYER
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -50,7 +49,7 @@ def _start_server(index: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     env.update(NEWSDESK_INDEX=str(index), NEWSDESK_EMBEDDER="fake", NEWSDESK_LLM="fake")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsdesk", "serve", "--port", str(port), *extra],
+        [str(NEWSDESK), "serve", "--port", str(port), *extra],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}/"
@@ -80,7 +79,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def server(tmp_path_factory):
     index = tmp_path_factory.mktemp("ui") / "index"
     settings = load_settings(None, index=index, embedder="fake", llm="fake")
-    assert ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder()).ok
+    assert add_articles([SAMPLE], settings, embedder_factory=lambda: FakeEmbedder()).ok
     proc, url = _start_server(index)
     yield url
     _stop(proc)
@@ -217,7 +216,7 @@ def test_login_required_with_auth(browser, tmp_path):
     from gradio_client import Client
 
     settings = load_settings(None, index=tmp_path / "index", embedder="fake", llm="fake")
-    assert ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder()).ok
+    assert add_articles([SAMPLE], settings, embedder_factory=lambda: FakeEmbedder()).ok
     proc, url = _start_server(tmp_path / "index", "--auth", "ann:s3cret")
     try:
         page = browser.new_page()

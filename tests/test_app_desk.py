@@ -12,7 +12,7 @@ from app.desk import Desk, Filters, Session, safe_name
 from app.server import ServeError, parse_auth
 from newsdesk.articles import overview, passage_in
 from newsdesk.engine import AnswerEngine
-from newsdesk.llms import FakeLLM
+from newsdesk.llm_fake import FakeLLM
 from newsdesk.settings import load_settings
 
 STRAYER = "Who led the US delegation that held minerals talks in Islamabad?"

@@ -5,11 +5,11 @@ import socket
 
 import pytest
 
-from ingest.pipeline import ingest_paths
-from newsdesk.embedding import FakeEmbedder
-from newsdesk.llms import default_fake_reply
+from newsdesk.articles import add_articles
+from index.embedders import FakeEmbedder
+from newsdesk.llm_fake import default_fake_reply
 from newsdesk.settings import load_settings
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import SAMPLE, cli
 from tests.fake_openai_server import serve_fake_openai
 
 QUESTION = "Who led the US delegation that held minerals talks in Islamabad?"
@@ -18,7 +18,7 @@ QUESTION = "Who led the US delegation that held minerals talks in Islamabad?"
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
     settings = load_settings(None, index=tmp_path_factory.mktemp("oa") / "index", embedder="fake")
-    assert ingest_paths([SAMPLE], settings, embedder_factory=lambda s: FakeEmbedder()).ok
+    assert add_articles([SAMPLE], settings, embedder_factory=lambda: FakeEmbedder()).ok
     return settings.index
 
 
@@ -35,7 +35,7 @@ def test_ask_through_openai_compatible_server_streams(index_dir):
             "NEWSDESK_OPENAI_API_KEY": "sk-local",
             "NEWSDESK_OPENAI_MODEL": "newsdesk-test",
         }
-        out = run_cli("ask", QUESTION, "--llm", "openai", "--json", env=env)
+        out = cli("ask", QUESTION, "--llm", "openai", "--json", env=env)
         assert out.returncode == 0, out.stderr
         answer = json.loads(out.stdout)
         assert answer["llm"] == "newsdesk-test" and not answer["abstained"]
@@ -55,7 +55,7 @@ def test_unreachable_openai_url_is_one_line(index_dir):
         "NEWSDESK_OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
         "NEWSDESK_LLM_TIMEOUT": "5",
     }
-    out = run_cli("ask", QUESTION, "--llm", "openai", env=env)
+    out = cli("ask", QUESTION, "--llm", "openai", env=env)
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr

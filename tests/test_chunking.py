@@ -1,6 +1,6 @@
 from ingest.chunking import SPECIAL_TOKENS, header_line, make_chunks
 from ingest.sentences import paragraph_of, split_sentences
-from newsdesk.embedding import FakeEmbedder
+from index.embedders import FakeEmbedder
 
 TEXT = (
     "ISLAMABAD: A US delegation met officials on Friday. It was led by Mr. Robert Strayer.\n\n"

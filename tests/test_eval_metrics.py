@@ -8,7 +8,7 @@ from eval import answer_metrics as am
 from eval.compare import compare, flatten
 from eval.sets import EvalError, resolve_set, sample_items
 from eval.summary import summarize
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, cli
 
 
 def _answer(text, abstained=False, citations=()):
@@ -115,7 +115,7 @@ def test_seeded_sample_is_fixed_and_ordered():
 def test_cli_user_errors_are_one_line(tmp_path):
     for args in (["eval", "nope"], ["eval", "multihop-rag", "--data-dir", str(tmp_path / "absent")],
                  ["eval", "compare", "only-one"]):
-        out = run_cli(*args, timeout=120)
+        out = cli(*args)
         assert out.returncode == 2, out.stderr
         assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1, out.stderr
 

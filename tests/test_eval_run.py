@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, cli
 
 FAKE = {"NEWSDESK_EMBEDDER": "fake", "NEWSDESK_LLM": "fake"}
 RUN_FILES = ("report.md", "summary.json", "questions.jsonl", "metrics_by_type.png", "latency.png", "hits_at_k.png")
@@ -18,7 +18,7 @@ RUN_FILES = ("report.md", "summary.json", "questions.jsonl", "metrics_by_type.pn
 def sample_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("eval")
     out = base / "run"
-    result = run_cli("eval", "sample", "--limit", "6", "--out", str(out), "--cache", str(base / "indexes"), env=FAKE)
+    result = cli("eval", "sample", "--limit", "6", "--out", str(out), "--cache", str(base / "indexes"), env=FAKE)
     assert result.returncode == 0, result.stderr[-2000:]
     return out
 
@@ -45,13 +45,13 @@ def test_report_scores_stored_answers_again(sample_run):
     truth = [r["metrics"]["correct"] for r in rows]
     rows[0]["metrics"]["correct"] = not truth[0]
     (sample_run / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    result = run_cli("eval", "report", str(sample_run), env=FAKE)
+    result = cli("eval", "report", str(sample_run), env=FAKE)
     assert result.returncode == 0, result.stderr[-2000:]
     assert [r["metrics"]["correct"] for r in _rows(sample_run)] == truth
 
 
 def test_compare_a_run_with_itself(sample_run):
-    result = run_cli("eval", "compare", str(sample_run), str(sample_run), env=FAKE)
+    result = cli("eval", "compare", str(sample_run), str(sample_run), env=FAKE)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "accuracy" in result.stdout
 
@@ -76,7 +76,7 @@ def test_data_dir_with_the_same_layout(tmp_path):
     articles = list(by_url.values())
     (folder / "articles.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
     out = tmp_path / "run"
-    result = run_cli(
+    result = cli(
         "eval", "multihop-rag", "--data-dir", str(tmp_path / "data"), "--retrieval-only", "--baselines", "bm25",
         "--out", str(out), "--cache", str(tmp_path / "indexes"), env=FAKE,
     )

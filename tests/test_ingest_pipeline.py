@@ -2,12 +2,11 @@
 
 import json
 
-import pytest
 
 from index.store import IndexStore
-from ingest.pipeline import ingest_paths
-from newsdesk.embedding import FakeEmbedder
-from tests.conftest import run_cli
+from newsdesk.articles import add_articles
+from index.embedders import FakeEmbedder
+from tests.conftest import cli
 
 ARTICLE = "Copper output fell in Chile in October.\n\nThe miners blamed a strike at the port."
 
@@ -45,32 +44,32 @@ def _folder(tmp_path):
 def test_first_run_rerun_edit_and_prune(tmp_path, settings):
     root = _folder(tmp_path)
     fake = CountingFake()
-    first = ingest_paths([root], settings, embedder_factory=lambda s: fake)
+    first = add_articles([root], settings, embedder_factory=lambda: fake)
     assert first.ok and len(first.added) == 4 and fake.embedded > 0
-    store = IndexStore(settings)
+    store = IndexStore(settings.store_options())
     chunks_before = store.stats().chunks
 
     calls = []
-    rerun = ingest_paths([root], settings, embedder_factory=lambda s: calls.append(1) or fake)
+    rerun = add_articles([root], settings, embedder_factory=lambda: calls.append(1) or fake)
     assert (len(rerun.unchanged), rerun.added, rerun.updated, calls) == (4, [], [], [])
 
     (root / "copper.txt").write_text("Copper falls\n\n" + ARTICLE.replace("October", "November"), encoding="utf-8")
     fake.embedded = 0
-    edit = ingest_paths([root], settings, embedder_factory=lambda s: fake)
+    edit = add_articles([root], settings, embedder_factory=lambda: fake)
     assert len(edit.updated) == 1 and len(edit.unchanged) == 3 and edit.added == []
     assert fake.embedded == edit.chunks_written == 1
     assert store.stats().chunks == chunks_before
 
     (root / "antimony.md").unlink()
-    kept = ingest_paths([root], settings, embedder_factory=lambda s: fake)
+    kept = add_articles([root], settings, embedder_factory=lambda: fake)
     assert kept.pruned == [] and store.stats().articles == 4
-    pruned = ingest_paths([root], settings, prune=True, embedder_factory=lambda s: fake)
+    pruned = add_articles([root], settings, prune=True, embedder_factory=lambda: fake)
     assert len(pruned.pruned) == 1 and store.stats().articles == 3
 
 
 def test_metadata_reaches_the_index(tmp_path, settings):
-    ingest_paths([_folder(tmp_path)], settings, embedder_factory=lambda s: FakeEmbedder())
-    arts = {a.title: a for a in IndexStore(settings).articles(with_text=True).values()}
+    add_articles([_folder(tmp_path)], settings, embedder_factory=lambda: FakeEmbedder())
+    arts = {a.title: a for a in IndexStore(settings.store_options()).articles(with_text=True).values()}
     assert set(arts) == {"Copper falls", "Antimony soars", "Rare earths", "Graphite"}
     a = arts["Antimony soars"]
     assert (a.source, a.published_at, a.url) == ("Minerals Monitor", "2025-10-02", "https://example.com/antimony")
@@ -80,11 +79,11 @@ def test_metadata_reaches_the_index(tmp_path, settings):
 
 
 def test_seed_article_has_no_citable_boilerplate(seed_path, settings):
-    report = ingest_paths([seed_path], settings, embedder_factory=lambda s: FakeEmbedder())
+    report = add_articles([seed_path], settings, embedder_factory=lambda: FakeEmbedder())
     assert report.ok and len(report.added) == 1
-    store = IndexStore(settings)
+    store = IndexStore(settings.store_options())
     (article,) = store.articles(with_text=True).values()
-    got = store.chunks.get(include=["metadatas", "documents"])
+    got = store._chunks.get(include=["metadatas", "documents"])
     sentences = [
         article.text[a:b] for meta in got["metadatas"] for a, b in json.loads(meta["sentences"])
     ]
@@ -99,7 +98,7 @@ def test_duplicate_articles_are_skipped(tmp_path, settings):
     root.mkdir()
     line = json.dumps({"title": "Same", "body": "Same body text here.", "url": "https://example.com/same"})
     (root / "a.jsonl").write_text(line + "\n" + line + "\n", encoding="utf-8")
-    report = ingest_paths([root], settings, embedder_factory=lambda s: FakeEmbedder())
+    report = add_articles([root], settings, embedder_factory=lambda: FakeEmbedder())
     assert len(report.added) == 1 and len(report.skipped) == 1
     assert "line 2" in report.skipped[0][0]
 
@@ -123,7 +122,7 @@ def _bad_folder(tmp_path):
 def test_bad_inputs_are_reported_and_the_rest_ingests(tmp_path):
     root = _bad_folder(tmp_path)
     missing = tmp_path / "no-such-folder"
-    out = run_cli("ingest", str(root), str(missing), "--index", str(tmp_path / "index"), env={"NEWSDESK_EMBEDDER": "fake"})
+    out = cli("ingest", str(root), str(missing), "--index", str(tmp_path / "index"), env={"NEWSDESK_EMBEDDER": "fake"})
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
     assert "added 2," in out.stdout and "failed 6" in out.stdout
@@ -131,22 +130,22 @@ def test_bad_inputs_are_reported_and_the_rest_ingests(tmp_path):
     assert len(failures) == 6
     for name in ("empty.txt", "binary.txt", "nothing.html", "broken.pdf", "feed.jsonl:line 2", "no-such-folder"):
         assert any(name in line for line in failures), name
-    stats = run_cli("index", "stats", "--json", "--index", str(tmp_path / "index"))
+    stats = cli("index", "stats", "--json", "--index", str(tmp_path / "index"))
     assert json.loads(stats.stdout)["articles"] == 2
 
 
 def test_usage_errors_exit_2(tmp_path):
-    bad_fields = run_cli("ingest", str(tmp_path), "--fields", "txet=body", "--index", str(tmp_path / "i"))
+    bad_fields = cli("ingest", str(tmp_path), "--fields", "txet=body", "--index", str(tmp_path / "i"))
     assert bad_fields.returncode == 2 and bad_fields.stderr.startswith("error: --fields")
-    no_args = run_cli("ingest")
+    no_args = cli("ingest")
     assert no_args.returncode == 2 and "Traceback" not in no_args.stderr
-    bad_setting = run_cli("index", "stats", env={"NEWSDESK_CHUNK_TOKENS": "many"})
+    bad_setting = cli("index", "stats", env={"NEWSDESK_CHUNK_TOKENS": "many"})
     assert bad_setting.returncode == 2 and "chunk_tokens" in bad_setting.stderr
 
 
 def test_all_unchanged_exits_0(tmp_path):
     root = _folder(tmp_path)
     env = {"NEWSDESK_EMBEDDER": "fake"}
-    assert run_cli("ingest", str(root), "--index", str(tmp_path / "i"), env=env).returncode == 0
-    again = run_cli("ingest", str(root), "--index", str(tmp_path / "i"), env=env)
+    assert cli("ingest", str(root), "--index", str(tmp_path / "i"), env=env).returncode == 0
+    again = cli("ingest", str(root), "--index", str(tmp_path / "i"), env=env)
     assert again.returncode == 0 and "unchanged 4" in again.stdout

@@ -12,7 +12,8 @@ import pytest
 from llama_index.core.llms import ChatMessage
 
 from newsdesk import model_cache
-from newsdesk.llms import FakeLLM, LLMError, default_fake_reply, describe_llm_error, llm_label, make_llm
+from newsdesk.llm_fake import FakeLLM, default_fake_reply
+from newsdesk.llms import LLMError, describe_llm_error, llm_label, make_llm
 from newsdesk.settings import load_settings
 from tests.fake_openai_server import serve_fake_openai
 
@@ -251,9 +252,9 @@ def _cache_files(folder: Path) -> list[str]:
 
 
 def test_cache_assembles_once_then_trusts_the_stamp(tmp_path, fake_parts, monkeypatch):
-    settings = _settings(tmp_path, model_cache=tmp_path / "models")
+    cache = tmp_path / "models"
     said: list[str] = []
-    path = model_cache.ensure_local_model(settings, notify=said.append)
+    path = model_cache.ensure_local_model(cache, notify=said.append)
     assert path == tmp_path / "models" / model_cache.MODEL_FILE
     assert path.read_bytes() == fake_parts
     assert said[0].startswith("assembling the local model (0.0 GB) once into ")
@@ -264,47 +265,47 @@ def test_cache_assembles_once_then_trusts_the_stamp(tmp_path, fake_parts, monkey
 
     monkeypatch.setattr(model_cache, "_sha256_of", no_rehash)
     said.clear()
-    assert model_cache.ensure_local_model(settings, notify=said.append) == path
+    assert model_cache.ensure_local_model(cache, notify=said.append) == path
     assert said == []
 
 
 def test_cache_rebuilds_a_damaged_file(tmp_path, fake_parts):
-    settings = _settings(tmp_path, model_cache=tmp_path / "models")
-    path = model_cache.ensure_local_model(settings, notify=lambda _m: None)
+    cache = tmp_path / "models"
+    path = model_cache.ensure_local_model(cache, notify=lambda _m: None)
     data = bytearray(path.read_bytes())
     data[10] ^= 0xFF  # same size, new mtime: the stamp no longer matches, so it is re-hashed
     path.write_bytes(bytes(data))
     os.utime(path, ns=(1, 1))
     said: list[str] = []
-    model_cache.ensure_local_model(settings, notify=said.append)
+    model_cache.ensure_local_model(cache, notify=said.append)
     assert path.read_bytes() == fake_parts
     assert any("damaged (wrong sha256)" in m for m in said)
 
     path.write_bytes(b"truncated")
     said.clear()
-    model_cache.ensure_local_model(settings, notify=said.append)
+    model_cache.ensure_local_model(cache, notify=said.append)
     assert path.read_bytes() == fake_parts
     assert any("damaged (wrong size)" in m for m in said)
 
 
 def test_cache_rehashes_a_touched_but_intact_file_without_rebuilding(tmp_path, fake_parts):
-    settings = _settings(tmp_path, model_cache=tmp_path / "models")
-    path = model_cache.ensure_local_model(settings, notify=lambda _m: None)
+    cache = tmp_path / "models"
+    path = model_cache.ensure_local_model(cache, notify=lambda _m: None)
     os.utime(path, ns=(2, 2))
     said: list[str] = []
-    model_cache.ensure_local_model(settings, notify=said.append)
+    model_cache.ensure_local_model(cache, notify=said.append)
     assert len(said) == 1 and said[0].startswith("checking the local model")
 
 
 def test_interrupted_build_leaves_no_file(tmp_path, fake_parts, monkeypatch):
-    settings = _settings(tmp_path, model_cache=tmp_path / "models")
+    cache = tmp_path / "models"
 
     def interrupted(_fd):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(model_cache.os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        model_cache.ensure_local_model(settings, notify=lambda _m: None)
+        model_cache.ensure_local_model(cache, notify=lambda _m: None)
     assert [n for n in _cache_files(tmp_path / "models") if not n.endswith(".lock")] == []
 
 
@@ -312,15 +313,15 @@ def test_killed_build_leftovers_are_cleaned(tmp_path, fake_parts):
     folder = tmp_path / "models"
     folder.mkdir()
     (folder / (model_cache.MODEL_FILE + ".abc123.tmp")).write_bytes(b"half")
-    model_cache.ensure_local_model(_settings(tmp_path, model_cache=folder), notify=lambda _m: None)
+    model_cache.ensure_local_model(folder, notify=lambda _m: None)
     assert not any(n.endswith(".tmp") for n in _cache_files(folder))
 
 
 def test_wrong_parts_fail_the_hash_and_leave_no_file(tmp_path, fake_parts, monkeypatch):
     monkeypatch.setattr(model_cache, "MODEL_SHA256", "0" * 64)
-    settings = _settings(tmp_path, model_cache=tmp_path / "models")
+    cache = tmp_path / "models"
     with pytest.raises(LLMError, match="make install"):
-        model_cache.ensure_local_model(settings, notify=lambda _m: None)
+        model_cache.ensure_local_model(cache, notify=lambda _m: None)
     assert [n for n in _cache_files(tmp_path / "models") if not n.endswith(".lock")] == []
 
 

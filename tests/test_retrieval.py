@@ -11,16 +11,18 @@ from index import keyword
 from index.keyword import LiveKeywordIndex, cache_dir, refresh
 from index.fusion import FusionConfig, SourceMatcher, clauses, cover, fuse, named_dates, spread
 import index.retrieve as retrieve_module
-from index.retrieve import BM25Retriever, HybridRetriever, SearchFilters, retrieve
+from index.hits import FilterError, Hit, SearchFilters
+from index.retrieve import HybridRetriever
+from newsdesk.llamaindex import as_retriever
 from index.store import IndexStore
-from ingest.pipeline import ingest_paths
-from newsdesk.embedding import FakeEmbedder
+from newsdesk.articles import add_articles
+from index.embedders import FakeEmbedder
 from tests.conftest import REPO, SAMPLE
 
 QA = REPO / "data" / "sample" / "qa.jsonl"
 
 
-def _fake(_settings):
+def _fake():
     return FakeEmbedder()
 
 
@@ -30,20 +32,20 @@ def sample_index(tmp_path_factory):
     from newsdesk.settings import load_settings
 
     settings = load_settings(None, index=tmp_path_factory.mktemp("sample") / "index", embedder="fake")
-    report = ingest_paths([SAMPLE], settings, embedder_factory=_fake)
+    report = add_articles([SAMPLE], settings, embedder_factory=_fake)
     assert report.ok and len(report.added) == 12
-    refresh(IndexStore(settings), settings)
+    refresh(IndexStore(settings.store_options()))
     return settings
 
 
 @pytest.fixture(scope="module")
 def hybrid(sample_index):
-    store = IndexStore(sample_index)
-    return HybridRetriever(store, FakeEmbedder(), sample_index, top_k=8)
+    store = IndexStore(sample_index.store_options())
+    return HybridRetriever(store, FakeEmbedder(), top_k=8)
 
 
-def _passages(nodes):
-    return [n.node.get_content() for n in nodes]
+def _passages(hits):
+    return [h.text for h in hits]
 
 
 def test_hybrid_finds_the_evidence_of_the_sample_questions(hybrid):
@@ -55,33 +57,34 @@ def test_hybrid_finds_the_evidence_of_the_sample_questions(hybrid):
     assert found / len(answerable) >= 0.85
 
 
-def test_results_carry_the_chunk_metadata_on_both_sides(hybrid, sample_index):
-    store = IndexStore(sample_index)
+def test_results_are_typed_hits_decoded_from_the_store_on_both_sides(hybrid, sample_index):
+    store = IndexStore(sample_index.store_options())
     question = "Who led the US delegation that held minerals talks with Pakistan's finance minister?"
     for method in ("dense", "bm25", "convex"):
-        nodes = hybrid.with_fusion(FusionConfig(method=method)).search(question, top_k=3)
-        assert nodes and all(n.score is not None for n in nodes)
-        top = nodes[0].node
-        stored = store.chunks.get(ids=[top.node_id], include=["documents", "metadatas"])
-        assert top.get_content() == stored["documents"][0]
-        assert top.metadata == stored["metadatas"][0]
-        assert json.loads(top.metadata["sentences"])
+        hits = hybrid.with_fusion(FusionConfig(method=method)).search(question, top_k=3)
+        assert hits and all(isinstance(h, Hit) and h.score > 0 for h in hits)
+        top = hits[0]
+        stored = store._chunks.get(ids=[top.chunk_id], include=["documents", "metadatas"])
+        meta = stored["metadatas"][0]
+        assert top.text == stored["documents"][0]
+        assert (top.doc_id, top.title, top.source, top.start, top.end) == (
+            meta["doc_id"], meta["title"], meta["source"], meta["start"], meta["end"])
+        assert [list(span) for span in top.spans] == json.loads(meta["sentences"])
+        article = store.article(top.doc_id).text
+        assert all(article[s.start:s.end] == s.text for s in top.sentences())
     assert "Strayer" in _passages(hybrid.search(question, top_k=1))[0]
 
 
-def test_retrieve_function_and_llamaindex_api(sample_index):
-    store = IndexStore(sample_index)
-    nodes = retrieve("antimony prices quadruple", store, FakeEmbedder(), sample_index, top_k=3)
-    assert len(nodes) == 3 and "Antimony" in nodes[0].node.metadata["title"]
-    retriever = HybridRetriever(
-        store, FakeEmbedder(), sample_index, filters=SearchFilters(sources=("Minerals Monitor",)), top_k=2
-    )
-    got = retriever.retrieve("copper record")
-    assert got and {n.node.metadata["source"] for n in got} == {"Minerals Monitor"}
+def test_llamaindex_retriever_gives_the_same_chunks_as_nodes(hybrid):
+    filters = SearchFilters(sources=("Minerals Monitor",))
+    nodes = as_retriever(hybrid, filters=filters, top_k=2).retrieve("copper record")
+    hits = hybrid.search("copper record", filters, top_k=2)
+    assert [n.node.node_id for n in nodes] == [h.chunk_id for h in hits]
+    assert nodes and {n.node.metadata["source"] for n in nodes} == {"Minerals Monitor"}
 
 
 def test_an_empty_date_range_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(FilterError):
         SearchFilters(since=date(2025, 11, 2), until=date(2025, 11, 1))
 
 
@@ -100,7 +103,7 @@ def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters, ex
     # Both ways the dense side filters: scoring the allowed chunks exactly, and keeping the
     # allowed ones among more unfiltered neighbours.
     monkeypatch.setattr(retrieve_module, "EXACT_FILTERED_MAX", exact_max)
-    store = IndexStore(sample_index)
+    store = IndexStore(sample_index.store_options())
     question = "copper antimony rare earth prices Pakistan China export"
     low, high = filters.ts_range()
 
@@ -113,32 +116,33 @@ def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters, ex
                 return False
         return True
 
-    everything = store.chunks.get(include=["metadatas"])
+    everything = store._chunks.get(include=["metadatas"])
     expected = {i for i, m in zip(everything["ids"], everything["metadatas"]) if allowed(m)}
     assert expected and len(expected) < len(everything["ids"])
 
-    bm25 = BM25Retriever(store, hybrid.keyword, top_k=50, filters=filters).retrieve(question)
-    assert bm25 and all(allowed(n.node.metadata) for n in bm25)
+    bm25 = hybrid.keyword.get().search(question, 50, filters)
+    metas = dict(zip(everything["ids"], everything["metadatas"]))
+    assert bm25 and all(allowed(metas[cid]) for cid, _ in bm25)
     dense = hybrid.with_fusion(FusionConfig(method="dense")).search(question, filters, top_k=50)
-    assert {n.node.node_id for n in dense} == expected  # dense ranks every allowed chunk
+    assert {h.chunk_id for h in dense} == expected  # dense ranks every allowed chunk
     # In the order Chroma's own filtered query gives.
     where = [{"source": {"$in": list(filters.sources)}}] if filters.sources else []
     where += [{"published_ts": {"$gte": low}}] if low is not None else []
     where += [{"published_ts": {"$lte": high}}] if high is not None else []
     vector = FakeEmbedder().embed([question])[0]
-    oracle = store.chunks.query(
+    oracle = store._chunks.query(
         query_embeddings=[vector], n_results=len(expected), where=where[0] if len(where) == 1 else {"$and": where}
     )["ids"][0]
-    assert [n.node.node_id for n in dense] == oracle
+    assert [h.chunk_id for h in dense] == oracle
     fused = hybrid.search(question, filters, top_k=50)
-    assert fused and {n.node.node_id for n in fused} <= expected
+    assert fused and {h.chunk_id for h in fused} <= expected
 
 
 def test_undated_articles_are_excluded_by_date_filters(hybrid):
-    nodes = hybrid.search("cobalt export quotas Congo", SearchFilters(since=date(2000, 1, 1)), top_k=50)
-    assert nodes and all("published_ts" in n.node.metadata for n in nodes)
+    hits = hybrid.search("cobalt export quotas Congo", SearchFilters(since=date(2000, 1, 1)), top_k=50)
+    assert hits and all(h.published_ts is not None for h in hits)
     unfiltered = hybrid.search("cobalt export quotas Congo", top_k=3)
-    assert any("published_ts" not in n.node.metadata for n in unfiltered)
+    assert any(h.published_ts is None for h in unfiltered)
 
 
 def test_named_sources_and_dates_are_found():
@@ -220,25 +224,25 @@ def _new_article(folder):
 
 
 def test_fresh_cache_is_reused(own_index, monkeypatch):
-    store = IndexStore(own_index)
-    assert (cache_dir(own_index) / "meta.json").is_file()
+    store = IndexStore(own_index.store_options())
+    assert (cache_dir(store) / "meta.json").is_file()
     builds = _count_builds(monkeypatch)
-    index = refresh(store, own_index)
-    assert builds == [] and len(index) == store.chunks.count()
-    assert refresh(store, own_index, current=index) is index
+    index = refresh(store)
+    assert builds == [] and len(index) == store._chunks.count()
+    assert refresh(store, current=index) is index
 
 
 def test_another_ingest_is_seen_by_a_live_index(own_index, tmp_path):
-    store = IndexStore(own_index)
-    live = LiveKeywordIndex(store, own_index, recheck_seconds=0)
+    store = IndexStore(own_index.store_options())
+    live = LiveKeywordIndex(store, recheck_seconds=0)
     before = live.get()
     assert not before.search("Atacama zirconium", 5)
     _new_article(tmp_path / "more")
-    ingest_paths([tmp_path / "more"], own_index, embedder_factory=_fake, store=store)
+    add_articles([tmp_path / "more"], own_index, embedder_factory=_fake, store=store)
     after = live.get()
     assert after.fingerprint != before.fingerprint
     (best_id, _), *_ = after.search("Atacama zirconium", 5)
-    assert store.chunks.get(ids=[best_id])["metadatas"][0]["source"] == "Andes Mining Daily"
+    assert store._chunks.get(ids=[best_id])["metadatas"][0]["source"] == "Andes Mining Daily"
 
 
 def test_cache_is_rebuilt_when_the_store_changed_behind_it(own_index, tmp_path, monkeypatch):
@@ -246,8 +250,8 @@ def test_cache_is_rebuilt_when_the_store_changed_behind_it(own_index, tmp_path, 
     from ingest.pipeline import chunk_article, prepare_article
     from ingest.readers import read_file
 
-    store = IndexStore(own_index)
-    live = LiveKeywordIndex(store, own_index, recheck_seconds=0)
+    store = IndexStore(own_index.store_options())
+    live = LiveKeywordIndex(store, recheck_seconds=0)
     before = live.get()
     _new_article(tmp_path / "more")
     (raw,) = read_file(tmp_path / "more" / "lithium.md")
@@ -259,15 +263,15 @@ def test_cache_is_rebuilt_when_the_store_changed_behind_it(own_index, tmp_path, 
     assert builds == [1] and after.fingerprint != before.fingerprint
     assert after.search("Atacama zirconium", 5)
     # The rebuilt index was saved: a new process loads it instead of rebuilding.
-    assert json.loads((cache_dir(own_index) / "meta.json").read_text())["fingerprint"] == after.fingerprint
-    assert refresh(store, own_index).fingerprint == after.fingerprint and builds == [1]
+    assert json.loads((cache_dir(store) / "meta.json").read_text())["fingerprint"] == after.fingerprint
+    assert refresh(store).fingerprint == after.fingerprint and builds == [1]
 
 
 def test_in_place_edit_by_another_writer_is_seen_by_the_full_check(own_index):
     from ingest.pipeline import chunk_article
 
-    store = IndexStore(own_index)
-    live = LiveKeywordIndex(store, own_index, recheck_seconds=0, full_recheck_seconds=0)
+    store = IndexStore(own_index.store_options())
+    live = LiveKeywordIndex(store, recheck_seconds=0, full_recheck_seconds=0)
     before = live.get()
     (doc_id, record), *_ = [(d, r) for d, r in store.articles(with_text=True).items() if r.n_chunks == 1]
     record.text = record.text.replace(" the ", " zirconium ", 1)  # same length in tokens
@@ -281,37 +285,37 @@ def test_in_place_edit_by_another_writer_is_seen_by_the_full_check(own_index):
 
 
 def test_cache_is_rebuilt_when_deleted_or_tampered(own_index, monkeypatch):
-    store = IndexStore(own_index)
+    store = IndexStore(own_index.store_options())
     builds = _count_builds(monkeypatch)
-    shutil.rmtree(cache_dir(own_index))
-    assert len(refresh(store, own_index)) == store.chunks.count() and builds == [1]
-    meta = cache_dir(own_index) / "meta.json"
+    shutil.rmtree(cache_dir(store))
+    assert len(refresh(store)) == store._chunks.count() and builds == [1]
+    meta = cache_dir(store) / "meta.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "fingerprint": "old"}))
-    refresh(store, own_index)
+    refresh(store)
     assert builds == [1, 1]
-    (cache_dir(own_index) / "chunks.json").write_text("{not json")
-    refresh(store, own_index)
+    (cache_dir(store) / "chunks.json").write_text("{not json")
+    refresh(store)
     assert builds == [1, 1, 1]
 
 
 def test_cache_is_rebuilt_after_articles_are_removed(own_index):
-    store = IndexStore(own_index)
-    live = LiveKeywordIndex(store, own_index, recheck_seconds=0)
+    store = IndexStore(own_index.store_options())
+    live = LiveKeywordIndex(store, recheck_seconds=0)
     hits = live.get().search("Congo cobalt quotas", 1)
-    doc_id = store.chunks.get(ids=[hits[0][0]])["metadatas"][0]["doc_id"]
+    doc_id = store._chunks.get(ids=[hits[0][0]])["metadatas"][0]["doc_id"]
     store.remove([doc_id])
     assert all(not cid.startswith(doc_id) for cid, _ in live.get().search("Congo cobalt quotas", 50))
 
 
 def test_empty_index_returns_nothing(settings):
-    store = IndexStore(settings)
-    retriever = HybridRetriever(store, FakeEmbedder(), settings)
+    store = IndexStore(settings.store_options())
+    retriever = HybridRetriever(store, FakeEmbedder())
     assert retriever.search("anything at all") == []
 
 
 def test_index_package_does_not_import_newsdesk():
     code = (
-        "import sys, index.retrieve, index.keyword, index.embedding_adapter; "
+        "import sys, index.retrieve, index.keyword, index.store, index.embedders, index.text; "
         "bad = [m for m in sys.modules if m == 'newsdesk' or m.startswith('newsdesk.')]; "
         "assert not bad, bad"
     )

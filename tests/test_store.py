@@ -12,7 +12,7 @@ def _chunks(doc_id, n):
 
 
 def test_write_replace_and_remove(settings):
-    store = IndexStore(settings)
+    store = IndexStore(settings.store_options())
     a, b = _article("a", source="X", published_at="2025-10-01", published_ts=1759276800), _article("b")
     store.write_articles([a, b], _chunks("a", 3) + _chunks("b", 2), np.eye(5, 8, dtype=np.float32))
     assert store.stats().articles == 2 and store.stats().chunks == 5
@@ -26,24 +26,24 @@ def test_write_replace_and_remove(settings):
 
 
 def test_reconcile_drops_half_written_articles(settings):
-    store = IndexStore(settings)
+    store = IndexStore(settings.store_options())
     store.write_articles([_article("good")], _chunks("good", 2), np.eye(2, 8, dtype=np.float32))
     # A writer that died after marking "writing" and adding chunks, before "done".
     half = _article("half", state=WRITING)
-    store.manifest.upsert(ids=["half"], embeddings=[[1.0]], documents=["x"], metadatas=[half.metadata()])
-    store.chunks.add(
+    store._manifest.upsert(ids=["half"], embeddings=[[1.0]], documents=["x"], metadatas=[half.metadata()])
+    store._chunks.add(
         ids=["half:0"], embeddings=np.eye(1, 8, dtype=np.float32), documents=["x"],
         metadatas=[{"doc_id": "half", "chunk": 0}],
     )
     assert store.stats().articles == 1  # readers never count it
-    assert IndexStore(settings).reconcile() == ["half"]
+    assert IndexStore(settings.store_options()).reconcile() == ["half"]
     stats = store.stats()
     assert (stats.articles, stats.chunks) == (1, 2)
-    assert store.chunks.get(where={"doc_id": "half"})["ids"] == []
+    assert store._chunks.get(where={"doc_id": "half"})["ids"] == []
 
 
 def test_stats_reports_sources_dates_and_size(settings):
-    store = IndexStore(settings)
+    store = IndexStore(settings.store_options())
     arts = [
         _article("1", text="One.", source="Daily Times", published_at="2025-10-31"),
         _article("2", text="Two.", source="Daily Times", published_at="2025-09-02"),

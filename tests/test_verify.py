@@ -3,7 +3,7 @@
 from newsdesk.answer import ABSTAIN_TEXT
 from newsdesk.citations import marker_numbers, normalise_markers, support_score, supports
 from newsdesk.context import Candidate, format_context
-from newsdesk.verify import build_answer
+from newsdesk.verify import verify_reply
 
 SHOWN = [
     Candidate("d1", "US delegation visits", "Daily Times", "2025-10-31", "https://example.com/a", 100, 180,
@@ -23,7 +23,7 @@ def test_marker_formats():
 
 
 def test_supported_claim_keeps_its_citation():
-    ans = build_answer(Q, "Robert Louis Strayer II led the delegation [1].", SHOWN)
+    ans = verify_reply(Q, "Robert Louis Strayer II led the delegation [1].", SHOWN)
     assert not ans.abstained
     assert ans.answer == "Robert Louis Strayer II led the delegation [1]."
     (c,) = ans.citations
@@ -32,26 +32,26 @@ def test_supported_claim_keeps_its_citation():
 
 
 def test_markers_pointing_nowhere_are_dropped_and_renumbered():
-    ans = build_answer("What did talks focus on?", "They focused on copper and antimony [7][2].", SHOWN)
+    ans = verify_reply("What did talks focus on?", "They focused on copper and antimony [7][2].", SHOWN)
     assert ans.answer == "They focused on copper and antimony [1]."
     assert [c.sentence for c in ans.citations] == [SHOWN[1].text]
 
 
 def test_no_markers_get_attributed():
-    ans = build_answer(Q, "The delegation was led by Robert Louis Strayer II.", SHOWN)
+    ans = verify_reply(Q, "The delegation was led by Robert Louis Strayer II.", SHOWN)
     assert ans.answer == "The delegation was led by Robert Louis Strayer II [1]."
     assert ans.citations[0].supported and ans.citations[0].doc_id == "d1"
 
 
 def test_wrong_marker_is_repointed_to_the_supporting_sentence():
-    ans = build_answer(Q, "Robert Louis Strayer II led the delegation [3].", SHOWN)
+    ans = verify_reply(Q, "Robert Louis Strayer II led the delegation [3].", SHOWN)
     assert [c.sentence for c in ans.citations] == [SHOWN[0].text]
     assert ans.citations[0].supported
 
 
 def test_invented_specifics_are_not_supported():
-    # The DESIGN's failure: a dollar figure the sentences never state, citing something unrelated.
-    ans = build_answer("How much did the US pledge for lithium mines?", "The US pledged $500 million for lithium mines [3].", SHOWN)
+    # A known failure of the local model: a dollar figure the sentences never state, citing something unrelated.
+    ans = verify_reply("How much did the US pledge for lithium mines?", "The US pledged $500 million for lithium mines [3].", SHOWN)
     assert ans.abstained and ans.citations == [] and ans.answer == ABSTAIN_TEXT
     assert support_score("Copper reached $12,000 a tonne", [SHOWN[2].text]) == 0.0
     assert supports("Copper reached $11,240 a tonne", [SHOWN[2].text])
@@ -59,21 +59,21 @@ def test_invented_specifics_are_not_supported():
 
 def test_unsupported_claim_beside_a_supported_one_is_flagged():
     reply = "Robert Louis Strayer II led the delegation [1]. He also visited Kabul on Tuesday [2]."
-    ans = build_answer(Q, reply, SHOWN)
+    ans = verify_reply(Q, reply, SHOWN)
     assert not ans.abstained
     flags = {c.n: c.supported for c in ans.citations}
     assert flags == {1: True, 2: False}
 
 
 def test_insufficient_and_empty_retrieval_abstain():
-    assert build_answer(Q, "INSUFFICIENT", SHOWN).abstained
-    assert build_answer(Q, "The articles do not say who led it.", SHOWN).abstained
-    assert build_answer(Q, "Robert Louis Strayer II led it [1].", []).abstained
+    assert verify_reply(Q, "INSUFFICIENT", SHOWN).abstained
+    assert verify_reply(Q, "The articles do not say who led it.", SHOWN).abstained
+    assert verify_reply(Q, "Robert Louis Strayer II led it [1].", []).abstained
 
 
 def test_every_marker_has_a_citation_and_sentences_are_verbatim():
     reply = "Strayer led it [1]. Talks covered copper and antimony [2]. Copper hit $11,240 a tonne [3]."
-    ans = build_answer("What happened?", reply, SHOWN)
+    ans = verify_reply("What happened?", reply, SHOWN)
     assert sorted(marker_numbers(ans.answer)) == [c.n for c in ans.citations] == [1, 2, 3]
 
 
@@ -89,38 +89,38 @@ def test_context_is_data_that_cannot_break_out():
 
 def test_quantity_question_needs_a_number():
     q = "How much did the talks cost?"
-    ans = build_answer(q, "Discussions focused on copper and antimony [2].", SHOWN)
+    ans = verify_reply(q, "Discussions focused on copper and antimony [2].", SHOWN)
     assert ans.abstained
-    ok = build_answer("How much did copper reach?", "Copper reached $11,240 a tonne [3].", SHOWN)
+    ok = verify_reply("How much did copper reach?", "Copper reached $11,240 a tonne [3].", SHOWN)
     assert not ok.abstained
 
 
 def test_how_many_units_must_be_what_is_counted():
     # A supported figure in the wrong unit is a decoy, not an answer.
-    wrong = build_answer("How many tonnes of copper did Chile export?", "Copper reached $11,240 [3].", SHOWN)
+    wrong = verify_reply("How many tonnes of copper did Chile export?", "Copper reached $11,240 [3].", SHOWN)
     assert wrong.abstained
     exports = Candidate("d3", "Exports", "Metals Daily", "2025-10-04", "", 0, 50, "Chile exported 5.2 million tonnes of copper in 2024.")
-    right = build_answer("How many tonnes of copper did Chile export?", "Chile exported 5.2 million [1].", [exports])
+    right = verify_reply("How many tonnes of copper did Chile export?", "Chile exported 5.2 million [1].", [exports])
     assert not right.abstained and right.citations[0].supported
-    times = build_answer("How many times did copper reach $11,240?", "Copper reached $11,240 a tonne [3].", SHOWN)
+    times = verify_reply("How many times did copper reach $11,240?", "Copper reached $11,240 a tonne [3].", SHOWN)
     assert not times.abstained
 
 
 def test_bare_verdict_to_a_yes_no_question_is_checked_against_the_question():
     q = "Did Robert Louis Strayer II meet Finance Minister Muhammad Aurangzeb?"
-    yes = build_answer(q, "Yes [1].", SHOWN)
+    yes = verify_reply(q, "Yes [1].", SHOWN)
     assert not yes.abstained and yes.answer == "Yes [1]." and yes.citations[0].supported
     # A verdict citing a sentence about something else is not supported by it.
-    off = build_answer(q, "Yes [3].", SHOWN)
+    off = verify_reply(q, "Yes [3].", SHOWN)
     assert off.citations[0].doc_id == "d1"  # re-pointed to the sentence about the meeting
-    unrelated = build_answer("Did copper prices fall in Peru last week?", "No [2].", SHOWN)
+    unrelated = verify_reply("Did copper prices fall in Peru last week?", "No [2].", SHOWN)
     assert unrelated.abstained
 
 
 def test_money_question_needs_an_amount_of_money():
     plant = Candidate("d4", "Gallium plant", "Metals Daily", "2025-10-05", "", 0, 60,
                       "The plant will produce 12 tonnes of gallium a year from 2027.")
-    wrong = build_answer("What is the expected construction cost of the gallium plant?", "12 tonnes a year [1].", [plant])
+    wrong = verify_reply("What is the expected construction cost of the gallium plant?", "12 tonnes a year [1].", [plant])
     assert wrong.abstained
-    ok = build_answer("How much did copper cost on Friday?", "Copper reached $11,240 a tonne [3].", SHOWN)
+    ok = verify_reply("How much did copper cost on Friday?", "Copper reached $11,240 a tonne [3].", SHOWN)
     assert not ok.abstained

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import data_file, run_cli
+from tests.conftest import cli, data_file
 
 pytestmark = pytest.mark.integration
 
@@ -17,10 +17,9 @@ def test_ours_beats_the_naive_pipeline_on_multihop_rag(tmp_path):
     data_file("multihop-rag", "queries.jsonl")
     data_file("multihop-rag", "articles.jsonl")
     out = tmp_path / "run"
-    result = run_cli(
+    result = cli(
         "eval", "multihop-rag", "--retrieval-only", "--baselines", "naive",
         "--out", str(out), "--cache", str(tmp_path / "indexes"),
-        timeout=1500,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((out / "summary.json").read_text())

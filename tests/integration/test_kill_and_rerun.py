@@ -4,18 +4,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.conftest import REPO, data_file, run_cli
+from tests.conftest import NEWSDESK, REPO, cli, data_file, run_cli
 
 pytestmark = pytest.mark.integration
 
 
 def _stats(index):
-    out = run_cli("index", "stats", "--json", "--index", str(index), env={"NEWSDESK_EMBEDDER": "fake"})
+    out = cli("index", "stats", "--json", "--index", str(index), env={"NEWSDESK_EMBEDDER": "fake"})
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     return {k: data[k] for k in ("articles", "chunks", "sources", "first_date", "last_date")}
@@ -28,6 +27,8 @@ def test_kill_9_then_rerun_equals_clean_pass(tmp_path):
         articles.write_text("".join(next(f) for _ in range(500)), encoding="utf-8")
     env = {"NEWSDESK_EMBEDDER": "fake", "NEWSDESK_INGEST_BATCH_ARTICLES": "8"}
 
+    # A subprocess on purpose: its time (Python start-up and imports included) sets when the
+    # victim process below is killed, so that the kill lands in the middle of its ingest.
     started = time.monotonic()
     clean = run_cli("ingest", str(articles), "--index", str(tmp_path / "clean"), env=env)
     clean_seconds = time.monotonic() - started
@@ -37,7 +38,7 @@ def test_kill_9_then_rerun_equals_clean_pass(tmp_path):
 
     victim_env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}, **env}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsdesk", "ingest", str(articles), "--index", str(tmp_path / "killed")],
+        [str(NEWSDESK), "ingest", str(articles), "--index", str(tmp_path / "killed")],
         cwd=REPO, env=victim_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     time.sleep(clean_seconds * 0.6)
@@ -48,6 +49,6 @@ def test_kill_9_then_rerun_equals_clean_pass(tmp_path):
     partial = _stats(tmp_path / "killed")
     assert 0 <= partial["articles"] < 500  # really interrupted, and consistent enough to read
 
-    rerun = run_cli("ingest", str(articles), "--index", str(tmp_path / "killed"), env=env)
+    rerun = cli("ingest", str(articles), "--index", str(tmp_path / "killed"), env=env)
     assert rerun.returncode == 0, rerun.stderr
     assert _stats(tmp_path / "killed") == expected

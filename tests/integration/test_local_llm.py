@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.pipeline import ingest_paths
+from newsdesk.articles import add_articles
 from newsdesk.engine import AnswerEngine
 from newsdesk.settings import load_settings
 
@@ -16,7 +16,7 @@ def engine(tmp_path_factory):
     if not SEED.is_file():
         pytest.skip(f"seed article not found at {SEED} (../shared is absent on this machine)")
     settings = load_settings(None, index=tmp_path_factory.mktemp("local") / "index", llm="local")
-    report = ingest_paths([SEED], settings)
+    report = add_articles([SEED], settings)
     assert report.ok and len(report.added) == 1
     return AnswerEngine(settings)
 

@@ -7,9 +7,10 @@ import pytest
 
 from index.store import IndexStore
 from ingest.chunking import SPECIAL_TOKENS
-from ingest.pipeline import chunk_article, ingest_paths, prepare_article
+from ingest.pipeline import chunk_article, prepare_article
+from newsdesk.articles import add_articles
 from ingest.readers import readable_articles
-from newsdesk.embedding import MiniLMEmbedder
+from index.embedders import MiniLMEmbedder
 from newsdesk.settings import load_settings
 from tests.conftest import SAMPLE, data_file
 
@@ -35,11 +36,11 @@ def test_no_chunk_exceeds_the_window(minilm):
 
 def test_sample_ingest_and_dense_query(tmp_path, minilm):
     settings = load_settings(None, index=tmp_path / "index")
-    report = ingest_paths([SAMPLE], settings, embedder_factory=lambda s: minilm)
+    report = add_articles([SAMPLE], settings, embedder_factory=lambda: minilm)
     assert report.ok, report.failed
-    store = IndexStore(settings)
+    store = IndexStore(settings.store_options())
     query = minilm.embed(["Who led the US delegation that visited Islamabad?"])
-    hits = store.chunks.query(query_embeddings=query, n_results=3, include=["documents", "metadatas"])
+    hits = store._chunks.query(query_embeddings=query, n_results=3, include=["documents", "metadatas"])
     assert any("Strayer" in doc for doc in hits["documents"][0])
     meta = hits["metadatas"][0][0]
     article = store.article(meta["doc_id"])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from newsdesk.embedding import MiniLMEmbedder, make_embedder, onnx_minilm
+from index.embedders import MiniLMEmbedder, make_embedder, onnx_minilm
 from newsdesk.settings import load_settings
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ def torch_minilm():
 
 @pytest.fixture(scope="module")
 def int8(settings):
-    return make_embedder(settings)
+    return make_embedder(settings.embedder, model_cache=settings.model_cache)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_int8_is_deterministic_per_text(int8):
 
 
 def test_onnx_fp32_matches_torch_and_counts_tokens_alike(settings, fp32, torch_minilm):
-    onnx = onnx_minilm(settings, "fp32")
+    onnx = onnx_minilm(settings.model_cache, "fp32")
     assert (onnx.embed(SENTENCES) * fp32).sum(axis=1).min() > 0.9999
     torch_counts = torch_minilm.count_tokens(SENTENCES + ["x " * 300])
     assert onnx.count_tokens(SENTENCES + ["x " * 300]) == torch_counts

@@ -5,16 +5,16 @@ import json
 import pytest
 
 from newsdesk.citations import marker_numbers
-from tests.conftest import SAMPLE, run_cli
+from tests.conftest import SAMPLE, cli
 
 pytestmark = pytest.mark.integration
 
 
 def test_ingest_then_ask_with_the_tiny_model(tmp_path):
     env = {"NEWSDESK_INDEX": str(tmp_path / "index"), "NEWSDESK_LLM": "tiny"}
-    ingested = run_cli("ingest", str(SAMPLE), env=env)
+    ingested = cli("ingest", str(SAMPLE), env=env)
     assert ingested.returncode == 0, ingested.stderr
-    out = run_cli("ask", "Which metals did the US and Pakistan discuss in Islamabad?", "--json", env=env)
+    out = cli("ask", "Which metals did the US and Pakistan discuss in Islamabad?", "--json", env=env)
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout)
     # The tiny model answers badly; the plumbing and the contract must hold all the same.

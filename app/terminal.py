@@ -1,4 +1,4 @@
-"""A rich progress bar for ingest: articles done, articles/s and chunks written."""
+"""The terminal side of the CLI: the ingest progress bar and an Answer printed as text."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+
+from newsdesk.answer import Answer
 
 
 class _RateColumn(ProgressColumn):
@@ -63,3 +65,18 @@ class RichProgress:
         """Move the embedding bar on."""
         task = self._progress.tasks[self._embed]
         self._progress.update(self._embed, advance=articles, chunks=task.fields["chunks"] + chunks)
+
+
+def print_answer(answer: Answer, console: Console) -> None:
+    """Print the answer, then each cited sentence with title, publisher and date."""
+    console.print(Text(answer.answer, style="italic" if answer.abstained else ""))
+    if not answer.citations:
+        return
+    console.print()
+    for c in answer.citations:
+        flag = "" if c.supported else "  (unverified: the sentence does not clearly support the claim)"
+        console.print(Text(f"[{c.n}] ", style="bold") + Text(f"\u201c{c.sentence}\u201d") + Text(flag, style="yellow"))
+        meta = " - ".join(p for p in (c.title, c.source, c.published_at) if p)
+        console.print(Text(f"    {meta}", style="dim"))
+        if c.url:
+            console.print(Text(f"    {c.url}", style="dim"))

@@ -1,0 +1,152 @@
+"""Shared text helpers: words, stop words, Snowball stems, month names and dates.
+
+Keyword search (BM25 terms), the support check (content terms and specifics), sentence
+selection and the fake LLM read text through here, so a word is the same term everywhere.
+Stemming is Snowball English through PyStemmer.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, datetime, timezone
+from functools import cache
+
+# -- months and dates ----------------------------------------------------------------
+
+# Full month names, three-letter abbreviations and "sept", lower-cased -> month number.
+MONTHS: dict[str, int] = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+MONTH_NAMES = frozenset(name.lower() for name in calendar.month_name if name)
+
+
+def utc_day_start(day: date) -> int:
+    """Epoch seconds of `day` at 00:00 UTC, as ingest stores published_ts."""
+    return calendar.timegm(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timetuple())
+
+
+def month_last_day(year: int, month: int) -> int:
+    """The number of days in `month` of `year`."""
+    return calendar.monthrange(year, month)[1]
+
+
+def date_words(published_at: str) -> str:
+    """'2023-10-05' -> '2023-10-05 October 5, 2023', so both spellings of a date match."""
+    try:
+        day = date.fromisoformat(published_at)
+    except ValueError:
+        return published_at
+    return f"{published_at} {calendar.month_name[day.month]} {day.day}, {day.year}"
+
+
+# -- stems ---------------------------------------------------------------------------
+
+
+@cache
+def _stemmer():
+    import Stemmer  # PyStemmer: a C extension, imported on first use only
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """The Snowball English stem of a lower-case word ("tariffs" -> "tariff")."""
+    return _stemmer().stemWord(word)
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """Snowball English stems of lower-case words, in order."""
+    return _stemmer().stemWords(words)
+
+
+# -- content terms: what a claim and a sentence must share ---------------------------
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*|\d[\d,.]*\d|\d")
+# Function words, and words that frame a question about news rather than name its subject.
+STOPWORDS = frozenset(
+    """a an the and or but if then of to in on at by for with from into over under about as
+    is are was were be been being am do does did done has have had having it its it's this
+    that these those there here which who whom whose what when where why how not no nor so
+    than too very can could will would shall should may might must also just only said says
+    say according he she they them their his her him we us our you your i me my mr ms mrs
+    s t one two yes more most much many such any some all each other another same both
+    answer question article articles sentence sentences happen happened happening news
+    latest tell summarize summarise summary story stories report reports update""".split()
+)
+
+
+def _term(word: str) -> str:
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    return stem(word)
+
+
+def _number(token: str) -> str:
+    return token.replace(",", "").rstrip(".")
+
+
+def _is_content(tok: str) -> bool:
+    # An acronym is a name even when it spells a stop word: "US" is not "us".
+    return len(tok) > 1 and (tok.lower() not in STOPWORDS or tok.isupper())
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words and numbers of a text (stop words and single letters dropped)."""
+    terms = set()
+    for tok in WORD.findall(text):
+        if tok[0].isdigit():
+            terms.add(_number(tok))
+        elif _is_content(tok):
+            terms.add(_term(tok))
+    return terms
+
+
+def specifics(text: str) -> set[str]:
+    """Numbers, names and dates in a text: what a supporting sentence must contain."""
+    out = set()
+    tokens = WORD.findall(text)
+    for i, tok in enumerate(tokens):
+        if tok[0].isdigit():
+            out.add(_number(tok))
+        elif tok.lower() in MONTH_NAMES:  # named at any position, and stemmed as content_terms does
+            out.add(_term(tok))
+        elif tok[0].isupper() and i > 0 and _is_content(tok):
+            out.add(_term(tok))
+    return out
+
+
+# -- keyword-search terms --------------------------------------------------------------
+
+# Bump when the indexed text or the tokenizer changes: old keyword caches then rebuild.
+KEYWORD_FORMAT = "newsdesk-bm25-v1"
+_KEYWORD = re.compile(r"\w\w+|\d", re.UNICODE)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+# Words that frame a question about news rather than name its subject; only dropped
+# from queries, so an article about a news "report" still matches on its content words.
+_QUERY_FRAME_WORDS = frozenset(
+    "article articles report reports reported reporting published publication "
+    "according mentioned mention discussed discuss suggest suggests story stories".split()
+)
+
+
+class Tokenizer:
+    """BM25 terms: lower-cased words, English stop words (bm25s' list) dropped, Snowball-stemmed."""
+
+    def __init__(self) -> None:
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        self._stop = frozenset(STOPWORDS_EN_PLUS)
+        self.name = f"{KEYWORD_FORMAT}/snowball-english"
+
+    def __call__(self, text: str) -> list[str]:
+        """The index terms of `text`."""
+        return stem_words(self._words(text))
+
+    def query(self, text: str) -> list[str]:
+        """The index terms of a question: as `__call__`, less words that only frame it."""
+        return stem_words([w for w in self._words(text) if w not in _QUERY_FRAME_WORDS])
+
+    def _words(self, text: str) -> list[str]:
+        return [w for w in _KEYWORD.findall(text.translate(_APOSTROPHES).lower()) if w not in self._stop]

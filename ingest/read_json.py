@@ -1,0 +1,104 @@
+"""Readers for JSON (.json) and JSON Lines (.jsonl) files of article records.
+
+Each object is one article (see field_mapping.py for which keys are read); a broken
+record becomes a ReadFailure for that record only, unless no record at all is an article.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ingest.article import RawArticle, ReadError, ReadFailure
+from ingest.decode import file_text
+from ingest.field_mapping import article_from_mapping, has_text
+
+# A JSON file holding {"articles": [...]} (as news APIs export) is read as that list.
+_LIST_KEYS = ("articles", "items", "data", "results", "documents", "docs")
+
+
+def read_json(path: Path, fields: dict[str, str]) -> Iterator[RawArticle | ReadFailure]:
+    """The articles in a JSON file: one object, a list of objects, or a list wrapped in an object."""
+    text = file_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":
+            # Several objects one after another: really JSON Lines.
+            yield from _records_from_lines(text, fields)
+            return
+        raise ReadError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg} - fix the file"
+        ) from None
+    if isinstance(data, dict) and not has_text(data, fields):
+        nested = next((data[k] for k in _LIST_KEYS if isinstance(data.get(k), list)), None)
+        if nested is not None:
+            data = nested
+    if isinstance(data, dict):
+        yield _record(data, fields, "")
+    elif isinstance(data, list):
+        if not data:
+            raise ReadError("the JSON list is empty - nothing to ingest")
+        yield from _unless_all_failed(_record(item, fields, f"item {n}") for n, item in enumerate(data, 1))
+    else:
+        raise ReadError("the JSON is not an object or a list of objects - one article per object")
+
+
+def read_jsonl(path: Path, fields: dict[str, str]) -> Iterator[RawArticle | ReadFailure]:
+    """The articles in a JSON Lines file, one object per line; a broken line fails alone."""
+    yield from _records_from_lines(file_text(path), fields)
+
+
+def _records_from_lines(text: str, fields: dict[str, str]) -> Iterator[RawArticle | ReadFailure]:
+    yield from _unless_all_failed(_parse_lines(text, fields))
+
+
+def _parse_lines(text: str, fields: dict[str, str]) -> Iterator[RawArticle | ReadFailure]:
+    # split("\n"), not splitlines(): U+2028 may sit unescaped inside a JSON string.
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        locator = f"line {n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ReadFailure("", f"invalid JSON at column {exc.colno}: {exc.msg} - fix or remove the line", locator)
+            continue
+        yield _record(obj, fields, locator)
+
+
+def _unless_all_failed(items: Iterator[RawArticle | ReadFailure]) -> Iterator[RawArticle | ReadFailure]:
+    """Pass records through, but when not one record is an article, report the file once.
+
+    A file of questions or settings is not a file of articles with 500 broken records.
+    Failures are held back only until the first article shows up.
+    """
+    held: list[ReadFailure] | None = []
+    for item in items:
+        if held is None or isinstance(item, RawArticle):
+            if held:
+                yield from held
+            held = None
+            yield item
+        else:
+            held.append(item)
+    if held is None:
+        return
+    if len(held) == 1:
+        yield held[0]
+    elif held:
+        first = held[0]
+        raise ReadError(f"none of the {len(held)} records is a readable article ({first.locator}: {first.reason})")
+
+
+def _record(obj: Any, fields: dict[str, str], locator: str) -> RawArticle | ReadFailure:
+    if not isinstance(obj, dict):
+        return ReadFailure("", f"not a JSON object (got {type(obj).__name__}) - one article per object", locator)
+    try:
+        article = article_from_mapping(obj, fields, text_required=True)
+    except ReadError as exc:
+        return ReadFailure("", str(exc), locator)
+    article.locator = locator
+    return article

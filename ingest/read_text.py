@@ -1,0 +1,145 @@
+"""Readers for plain text (.txt) and Markdown (.md, .markdown) files.
+
+Markdown front matter gives the metadata (keys as in JSON, see field_mapping.py), and the
+body is turned into plain text by markdown_to_text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ingest.article import RawArticle, ReadError
+from ingest.clean import is_boilerplate_line
+from ingest.decode import file_text
+from ingest.field_mapping import article_from_mapping
+from ingest.titles import looks_like_title, title_from_filename
+
+# --- .txt ----------------------------------------------------------------------------
+
+
+def read_txt(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
+    """The article in a plain-text file; a headline-like first line becomes the title."""
+    text = file_text(path)
+    lines = text.splitlines()
+    title = ""
+    for i, line in enumerate(lines):
+        if not line.strip() or is_boilerplate_line(line):
+            continue
+        if looks_like_title(line) and any(rest.strip() for rest in lines[i + 1 :]):
+            title = " ".join(line.split())
+            text = "\n".join(lines[:i] + lines[i + 1 :])
+        break
+    yield RawArticle(text=text, title=title or title_from_filename(path))
+
+
+# --- .md -----------------------------------------------------------------------------
+
+
+def read_markdown(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
+    """The article in a Markdown file: metadata from YAML front matter, title from the first "# " heading."""
+    text = file_text(path)
+    meta, body = _split_front_matter(text)
+    article = article_from_mapping(meta, fields, text_required=False)
+    heading, plain = markdown_to_text(body)
+    article.text = plain
+    if not article.title:
+        article.title = heading or title_from_filename(path)
+    elif heading and " ".join(heading.split()) != " ".join(article.title.split()):
+        article.text = f"{heading}\n\n{plain}"  # a different heading is part of the body
+    yield article
+
+
+def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, text
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        raise ReadError("front matter opens with --- but has no closing --- line - add it")
+    import yaml
+
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ReadError(f"bad YAML front matter{at}: {problem} - fix the block between the --- lines") from None
+    if not isinstance(meta, dict):
+        raise ReadError("the front matter is not a set of 'key: value' lines - fix the block between the --- lines")
+    return meta, "\n".join(lines[end + 1 :])
+
+
+_MD_FENCE = re.compile(r"^\s*(```|~~~)")
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_RULE = re.compile(r"^\s{0,3}([-*_=])(?:\s*\1){2,}\s*$")
+_MD_LIST = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_MD_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
+_MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_MD_INLINE = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]"), ""),  # images
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # <http://autolink>
+    (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # inline HTML tags
+    (re.compile(r"`+([^`]+?)`+"), r"\1"),  # `code`
+    (re.compile(r"(?<!\\)(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # **strong**
+    (re.compile(r"(?<![\w\\*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *em*
+    (re.compile(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)"), r"\1"),  # _em_
+    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),  # ~~strike~~
+    (re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])"), r"\1"),  # backslash escapes
+]
+
+
+def markdown_to_text(body: str) -> tuple[str, str]:
+    """Plain text of a Markdown body, and its first "# " heading (removed from the text).
+
+    Markup is stripped (headings, emphasis, code ticks, images, links, list markers,
+    block quotes); soft-wrapped lines of a paragraph are joined with spaces.
+    """
+    out: list[str] = []
+    title = ""
+    in_fence = False
+    joinable = False  # may the next plain line continue the previous output line?
+    for raw in body.split("\n"):
+        if _MD_FENCE.match(raw):
+            in_fence = not in_fence
+            joinable = False
+            continue
+        if in_fence:
+            out.append(raw.rstrip())
+            continue
+        heading = _MD_HEADING.match(raw)
+        if heading:
+            text = _md_inline(heading.group(2))
+            if not title and heading.group(1) == "#":
+                title = text
+            else:
+                out.extend(["", text, ""])
+            joinable = False
+            continue
+        if _MD_RULE.match(raw) or _MD_REF_DEF.match(raw) or _MD_TABLE_RULE.match(raw):
+            joinable = False
+            continue
+        line = _MD_QUOTE.sub("", raw)
+        starts_item = bool(_MD_LIST.match(line))
+        line = _md_inline(_MD_LIST.sub("", line, count=1)).strip()
+        if not line:
+            out.append("")
+            joinable = False
+        elif joinable and not starts_item:
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+            joinable = True
+    return title, re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _md_inline(text: str) -> str:
+    for pattern, repl in _MD_INLINE:
+        text = pattern.sub(repl, text)
+    return text
