@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.errors import UsageError
 from index.minilm_onnx import ensure_minilm_onnx, packaged_model_dir
 
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -189,7 +190,7 @@ def make_embedder(key: str, *, model_cache: Path, batch_size: int = 32) -> Embed
         return MiniLMEmbedder(batch_size=batch_size)
     if key == "minilm-int8":
         return onnx_minilm(model_cache, "int8")
-    raise ValueError(f"unknown embedder {key!r} - use one of {', '.join(EMBEDDERS)}")
+    raise UsageError(f"unknown embedder {key!r} - set NEWSDESK_EMBEDDER to one of {', '.join(EMBEDDERS)}")
 
 
 def onnx_minilm(model_cache: Path, variant: str = "int8", *, batch_size: int = 1) -> OnnxMiniLMEmbedder:
