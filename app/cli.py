@@ -6,13 +6,13 @@ import json
 import os
 import sys
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
+from app.checks import check_question, check_sources, parse_day
 from app.server import serve as run_server
 from app.terminal import RichProgress, print_answer
 from eval.command import eval_command
@@ -71,7 +71,10 @@ def ingest(
     err = Console(stderr=True, soft_wrap=True)
     with RichProgress(err) as progress:
         try:
-            report = articles.add_articles(paths, settings, fields=field_map, prune=prune, progress=progress)
+            report = articles.add_articles(
+                paths, settings, fields=field_map, prune=prune, progress=progress,
+                notify=lambda message: err.print(message, markup=False, highlight=False),
+            )
         except KeyboardInterrupt:
             raise NewsdeskError(
                 "interrupted - the index is consistent; run the same command again to finish", EXIT_INTERRUPTED
@@ -105,10 +108,10 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer object as JSON.")] = False,
     since: Annotated[
-        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only articles published on or after this date.")
+        Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or after this date.")
     ] = None,
     until: Annotated[
-        Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only articles published on or before this date.")
+        Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or before this date.")
     ] = None,
     source: Annotated[
         Optional[list[str]], typer.Option(help="Only articles from this publisher (repeatable).")
@@ -120,11 +123,11 @@ def ask(
     """Answer a question from the indexed articles, citing the sentences that support it."""
     if not question.strip():
         raise UsageError("the question is empty - ask something, e.g. newsdesk ask \"Who met in Islamabad?\"")
+    check_question(question)
+    first, last = parse_day(since, "--since"), parse_day(until, "--until")
     settings = _settings(config, index, llm=llm)
     filters = articles.make_filters(
-        since=since.date() if since else None,
-        until=until.date() if until else None,
-        sources=tuple(source or ()),
+        since=first, until=last, sources=check_sources(settings, source or [], "--source")
     )
     err = Console(stderr=True, soft_wrap=True)
     live = not as_json and sys.stdout.isatty()
@@ -147,13 +150,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens it to the network.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
     auth: Annotated[Optional[str], typer.Option(help="USER:PASS to require a login [env NEWSDESK_UI_AUTH].", show_default=False)] = None,
+    insecure_no_auth: Annotated[bool, typer.Option(
+        "--insecure-no-auth",
+        help="Allow a --host beyond this machine without a login (anyone reaching the port may add articles).",
+    )] = False,
     llm: LLMOpt = None,
     index: IndexOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Serve the chat window (and the /ask API) over the index, on 127.0.0.1:7860 by default."""
     try:
-        run_server(_settings(config, index, llm=llm), host, port, auth)
+        run_server(_settings(config, index, llm=llm), host, port, auth, insecure_no_auth=insecure_no_auth)
     except OSError as exc:  # port taken, address not local...
         reason = exc.strerror or "the port is in use"
         raise NewsdeskError(f"cannot serve on {host}:{port}: {reason} - try another --port or --host") from None
@@ -174,6 +181,8 @@ def index_stats(
     out.print(f"index:      {stats.location}")
     out.print(f"articles:   {stats.articles}")
     out.print(f"chunks:     {stats.chunks}")
+    if stats.writing:
+        out.print(f"writing:    {stats.writing} article(s) being written by an ingest now")
     out.print(f"sources:    {len(stats.sources)}", markup=False)
     for name, count in list(stats.sources.items())[:10]:
         out.print(f"  {count:6d}  {name}", markup=False)
@@ -192,7 +201,10 @@ def index_remove(
     config: ConfigOpt = None,
 ) -> None:
     """Remove articles (and their chunks) from the index."""
-    removed = articles.remove_articles(_settings(config, index), doc_ids)
+    err = Console(stderr=True, soft_wrap=True)
+    removed = articles.remove_articles(
+        _settings(config, index), doc_ids, notify=lambda message: err.print(message, markup=False, highlight=False)
+    )
     for doc_id in doc_ids:
         print(f"removed {doc_id}" if doc_id in removed else f"not found {doc_id}")
     if len(removed) < len(doc_ids):
@@ -225,10 +237,18 @@ def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     """Console entry point: run the app, turning user errors into one line on stderr.
 
     `argv` and `prog_name` default to sys.argv (as click does); tests pass them to run
-    this same entry point in-process.
+    this same entry point in-process. A value click cannot parse (`--port abc`, an unknown
+    option) is one line too, not the usage box.
     """
     try:
-        app(args=argv, prog_name=prog_name)
+        code = app(args=argv, prog_name=prog_name, standalone_mode=False)
+    except typer.TyperException as exc:  # typer's own parse errors (it carries its own click)
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            print(f"error: {_parse_error_line(exc)}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
     except NewsdeskError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -240,6 +260,21 @@ def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_FAILED)
+    if isinstance(code, int) and code:  # a typer.Exit(code) without standalone mode
+        sys.exit(code)
+
+
+def _parse_error_line(exc: typer.TyperException) -> str:
+    """One line for a value typer could not parse, e.g.
+    "--port: Input should be a valid integer (see newsdesk serve --help)"."""
+    param = getattr(exc, "param", None)
+    if isinstance(exc, typer.BadParameter) and exc.message and param is not None:
+        text = f"{param.get_error_hint().replace(chr(39), '')}: {exc.message}"
+    else:
+        text = exc.format_message()
+    text = " ".join(text.split()).rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    return f"{text} (see {ctx.command_path} --help)" if ctx is not None else text
 
 
 if __name__ == "__main__":

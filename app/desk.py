@@ -11,12 +11,12 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from app import render
-from index.errors import NewsdeskError, UsageError
+from app.checks import check_question, check_sources, parse_day, preview
+from index.errors import NewsdeskError
 from newsdesk import articles
 from newsdesk.answer import Answer
 from newsdesk.engine import AnswerEngine, Turn
@@ -48,35 +48,15 @@ class Filters:
     sources: list[str] = field(default_factory=list)
 
 
-def _day(value: str | float | datetime | None, name: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value).date()
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise UsageError(f"{name}: '{value}' is not a date - use YYYY-MM-DD") from None
-
-
-def search_filters(filters: Filters):
-    """The engine's SearchFilters for the widgets' values; ValueError with one line if wrong."""
-    return articles.make_filters(
-        since=_day(filters.since, "from"),
-        until=_day(filters.until, "to"),
-        sources=tuple(filters.sources or ()),
-    )
-
-
 class Desk:
     """Everything the UI does, over one settings object and one lazily built engine."""
 
-    def __init__(self, settings: Settings, engine: AnswerEngine | None = None) -> None:
+    def __init__(self, settings: Settings, engine: AnswerEngine | None = None, *, login_required: bool = False) -> None:
         self.settings = settings
         self._engine = engine
         self._lock = threading.Lock()
+        # Set when the server asks for a login: the handlers that write refuse anyone not signed in.
+        self.login_required = login_required
 
     # -- the engine ------------------------------------------------------------------
 
@@ -96,6 +76,14 @@ class Desk:
                 self._engine.warm_up()
         except Exception as exc:  # the first question shows the problem as one line
             log.warning("models not loaded yet: %s", problem(exc, "(warm-up)"))
+
+    def search_filters(self, filters: Filters, sources_name: str = "publishers"):
+        """The engine's SearchFilters for the widgets' values; a UsageError (one line) if one is wrong."""
+        return articles.make_filters(
+            since=parse_day(filters.since, "from"),
+            until=parse_day(filters.until, "to"),
+            sources=check_sources(self.settings, filters.sources or [], sources_name),
+        )
 
     def llm_name(self) -> str:
         """The label of the LLM that answers."""
@@ -119,13 +107,14 @@ class Desk:
         question = (question or "").strip()
         if not question:
             return
-        session.messages.append({"role": "user", "content": render.user_message(question)})
+        session.messages.append({"role": "user", "content": render.user_message(preview(question))})
         session.messages.append({"role": "assistant", "content": render.streaming_message("")})
         msg = len(session.messages) - 1
         yield session
         text = ""
         try:
-            wanted = search_filters(filters)
+            check_question(question)
+            wanted = self.search_filters(filters)
             history = [Turn(q, a) for q, a in session.turns]
             for item in self.engine().stream(question, history=history, filters=wanted):
                 if isinstance(item, Answer):
@@ -185,7 +174,8 @@ class Desk:
 
     def ask(self, question: str, since: str = "", until: str = "", sources: list[str] | None = None) -> dict[str, Any]:
         """The Answer object (ARCHITECTURE.md) for `question`, as a dict; NewsdeskError if not."""
-        wanted = search_filters(Filters(since, until, list(sources or [])))
+        check_question(question or "")
+        wanted = self.search_filters(Filters(since, until, list(sources or [])), "sources")
         return self.engine().ask(question, filters=wanted).to_dict()
 
     # -- adding articles ------------------------------------------------------------
@@ -194,8 +184,17 @@ class Desk:
         """Where uploaded files are kept (they stay: the index records their path)."""
         return (Path(self.settings.index) / "uploads").resolve()
 
-    def add_files(self, files: list[str], progress: Callable[[float, str], None] | None = None) -> str:
-        """Copy uploaded files into the upload folder and ingest them; a short report (text)."""
+    def add_files(
+        self, files: list[str], progress: Callable[[float, str], None] | None = None, *, user: str | None = None
+    ) -> str:
+        """Copy uploaded files into the upload folder and ingest them; a short report (text).
+
+        `user` is who is signed in; when the server requires a login and nobody is, nothing
+        is written (the server refuses such requests before this; this is the second lock).
+        """
+        if self.login_required and not user:
+            log.warning("refused an upload from a request that is not signed in")
+            return "refused: sign in to add articles"
         progress = progress or (lambda fraction, desc: None)
         folder = self.upload_dir()
         folder.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.checks import MAX_QUESTION_CHARS
 from app.desk import Desk, Filters, Session, problem
 from newsdesk.articles import supported_suffixes
 
@@ -42,6 +43,7 @@ def build_ui(desk: Desk) -> gr.Blocks:
                         scale=5,
                         autofocus=True,
                         submit_btn="Ask",
+                        max_length=MAX_QUESTION_CHARS,
                     )
                     new_chat = gr.Button("New chat", elem_id="nd-new-chat", scale=1, variant="secondary")
                 with gr.Accordion("Filters", open=False):
@@ -84,9 +86,15 @@ def build_ui(desk: Desk) -> gr.Blocks:
             fresh = desk.new_chat()
             return fresh, [], gr.update(choices=[], value=None), desk.sources(fresh), ""
 
-        def upload(paths: list[str] | None, progress=gr.Progress()):
-            report = desk.add_files(list(paths or []), lambda f, d: progress(f, desc=d))
+        def upload(paths: list[str] | None, request=None, progress=gr.Progress()):
+            user = getattr(request, "username", None)
+            report = desk.add_files(list(paths or []), lambda f, d: progress(f, desc=d), user=user)
             return report, desk.header(), gr.update(choices=desk.publisher_choices()), None
+
+        # Gradio hands the request to the parameter annotated gr.Request; under
+        # `from __future__ import annotations` that annotation would be a string naming `gr`,
+        # which is no module global, so Gradio could not resolve it.
+        upload.__annotations__["request"] = gr.Request
 
         def refresh():
             return desk.header(), gr.update(choices=desk.publisher_choices())

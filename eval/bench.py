@@ -31,10 +31,9 @@ from eval.bench_ingest import embed_same_chunks, ingest_subprocess
 from eval.naive_pipeline import build
 from eval.reporting import key_value_table, machine, markdown_table, p50_p95
 from eval.sets import REPO, resolve_set, sample_items
-from index.embedders import make_embedder
 from index.hits import SearchFilters
 from index.retrieve import HybridRetriever
-from newsdesk.components import embedder_for, open_store
+from newsdesk.components import embedder_for, embedder_named, open_store
 from newsdesk.settings import Settings, load_settings
 
 
@@ -44,7 +43,7 @@ def _peak_mb(who: int) -> float:
 
 def _embedder(settings: Settings, key: str) -> Any:
     """The embedder `key` names, loaded as the settings say (model cache, batch size)."""
-    return make_embedder(key, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
+    return embedder_named(key, settings)
 
 
 def bench_ingest(source: Path, articles: int, folder: Path) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from eval.bench_embedder import chunk_texts
 from eval.reporting import key_value_table, machine
-from index.embedders import make_embedder
+from newsdesk.components import embedder_named
 from newsdesk.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def embed_same_chunks(articles: Path) -> tuple[int, int, float]:
     """(chunks, tokens, seconds) to embed exactly the chunk texts ingest makes of `articles`, in one call."""
     settings = load_settings(None)
     # The one `newsdesk ingest` used.
-    embedder = make_embedder(settings.embedder, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
+    embedder = embedder_named(settings.embedder, settings)
     texts = list(chunk_texts(articles, embedder, settings.chunk_tokens))
     tokens = sum(embedder.count_tokens(texts))
     # One call over every chunk: the embedder's best case (it sorts all texts by length).

@@ -24,14 +24,13 @@ from statistics import quantiles
 
 from eval.datasets import QAItem, load_multihop, load_realtimeqa
 from eval.retrieval_metrics import answer_report, evidence_report
-from index.embedders import make_embedder
 from index.fusion import FusionConfig
 from index.keyword import build, cache_dir, fingerprint, load, refresh
 from index.retrieve import HybridRetriever
 from index.store import IndexStore
 from index.text import Tokenizer
 from newsdesk.articles import add_articles
-from newsdesk.components import open_store
+from newsdesk.components import embedder_named, open_store
 from newsdesk.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -221,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings(None, embedder=args.embedder)
-    embedder = make_embedder(settings.embedder, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
+    embedder = embedder_named(settings.embedder, settings)
     variants = dict(VARIANTS)
     if args.grid:
         variants.update(grid())

@@ -117,7 +117,7 @@ class MiniLMEmbedder:
 
 
 class OnnxMiniLMEmbedder:
-    """all-MiniLM-L6-v2 run by ONNX Runtime from a file `newsdesk.minilm_onnx` exported once.
+    """all-MiniLM-L6-v2 run by ONNX Runtime from a file `index.minilm_onnx` exported once.
 
     No torch at run time: the packaged tokenizer (tokenizers) feeds an ONNX graph that
     returns the pooled, normalised sentence embedding. `batch_size` 1 (the default) runs

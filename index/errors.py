@@ -1,7 +1,7 @@
 """The one base of every error a user can fix.
 
 Each layer raises its own subclass (StoreError, LLMError, SettingsError, ...); the CLI, the
-chat window and the `/ask` API each catch `NewsdeskError` alone and show `str(exc)`: one
+chat window and the `/ask` API each catch `NewsdeskError` alone and show `exc.message`: one
 line naming the file, setting or value and what to do. Anything else is a bug, reported as
 such (see ARCHITECTURE.md, "Errors").
 """

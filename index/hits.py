@@ -69,6 +69,7 @@ class Hit:
     chunk_id: str
     doc_id: str
     text: str
+    chunk: int  # position of the chunk in its article
     start: int
     end: int
     spans: tuple[tuple[int, int], ...]
@@ -88,6 +89,7 @@ class Hit:
             chunk_id=chunk_id,
             doc_id=str(meta.get("doc_id", "")),
             text=text or "",
+            chunk=int(meta.get("chunk", 0)),
             start=int(meta.get("start", 0)),
             end=int(meta.get("end", 0)),
             spans=tuple((int(a), int(b)) for a, b in json.loads(meta.get("sentences") or "[]")),

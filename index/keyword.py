@@ -257,8 +257,10 @@ class LiveKeywordIndex:
 
     The full fingerprint reads every manifest record (about 0.5 s at 4,500 articles), so
     it runs when the index is first loaded and then at most every `full_recheck_seconds`.
-    In between, at most every `recheck_seconds`, a cheap signal is compared: the article
-    and chunk counts and the cache file's stamp (an ingest on this machine rewrites it).
+    In between, at most every `recheck_seconds` (by default on every search: it costs about
+    a millisecond, and search answers only from this index's snapshot, so a stale one would
+    hide an article just added), a cheap signal is compared: the article and chunk counts
+    and the cache file's stamp (an ingest on this machine rewrites it).
     Only an in-place edit by another machine on a shared Chroma server waits for the
     full check.
     """
@@ -266,7 +268,7 @@ class LiveKeywordIndex:
     def __init__(
         self,
         store: IndexStore,
-        recheck_seconds: float = 2.0,
+        recheck_seconds: float = 0.0,
         full_recheck_seconds: float = 300.0,
     ) -> None:
         self._store = store

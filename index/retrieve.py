@@ -126,7 +126,10 @@ class HybridRetriever:
             return {}
         keep = keyword.mask(filters)
         if keep is None:
-            return self._nearest(query_vector, min(n, total))
+            # The keyword index is the snapshot a search answers from: a chunk it does not
+            # hold belongs to an article being written (or newer than the snapshot).
+            hits = self._nearest(query_vector, min(n, total))
+            return {cid: score for cid, score in hits.items() if keyword.row(cid) is not None}
         allowed = int(keep.sum())
         if not allowed:
             return {}

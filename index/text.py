@@ -1,8 +1,10 @@
 """Shared text helpers: words, stop words, Snowball stems, month names and dates.
 
-Keyword search (BM25 terms), the support check (content terms and specifics), sentence
-selection and the fake LLM read text through here, so a word is the same term everywhere.
-Stemming is Snowball English through PyStemmer.
+Keyword search (BM25 terms, `Tokenizer`) and the answer side - sentence selection, the
+support check and the fake LLM (`content_terms`, `specifics`) - read text through here.
+Both stem with Snowball English (PyStemmer); they differ on purpose in what they keep:
+BM25 drops bm25s' stop list and splits "5.2" into "5" and "2", the support check keeps
+numbers whole, acronyms ("US", "IT") and the month "May".
 """
 
 from __future__ import annotations
@@ -88,8 +90,8 @@ def _number(token: str) -> str:
 
 
 def _is_content(tok: str) -> bool:
-    # An acronym is a name even when it spells a stop word: "US" is not "us".
-    return len(tok) > 1 and (tok.lower() not in STOPWORDS or tok.isupper())
+    # An acronym is a name even when it spells a stop word: "US" is not "us"; "May" is a month.
+    return len(tok) > 1 and (tok.lower() not in STOPWORDS or tok.isupper() or tok == "May")
 
 
 def content_terms(text: str) -> set[str]:
@@ -110,7 +112,7 @@ def specifics(text: str) -> set[str]:
     for i, tok in enumerate(tokens):
         if tok[0].isdigit():
             out.add(_number(tok))
-        elif tok.lower() in MONTH_NAMES:  # named at any position, and stemmed as content_terms does
+        elif tok.lower() in MONTH_NAMES and _is_content(tok):  # at any position, stemmed as content_terms does
             out.add(_term(tok))
         elif tok[0].isupper() and i > 0 and _is_content(tok):
             out.add(_term(tok))

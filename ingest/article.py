@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from index.errors import NewsdeskError
+from ingest.safe_text import escape_unsafe
 
 
 @dataclass
@@ -27,8 +28,9 @@ class RawArticle:
 
     @property
     def where(self) -> str:
-        """The file (and line) this article came from, for messages."""
-        return f"{self.path}:{self.locator}" if self.locator else self.path
+        """The file (and line) this article came from, for messages: one safe line, with
+        control characters in the name escaped ("\\n", "\\x1b")."""
+        return where_label(self.path, self.locator)
 
 
 @dataclass
@@ -41,9 +43,22 @@ class ReadFailure:
 
     @property
     def where(self) -> str:
-        """The file (and line) that failed, for messages."""
-        return f"{self.path}:{self.locator}" if self.locator else self.path
+        """The file (and line) that failed, for messages: one safe line, as RawArticle.where."""
+        return where_label(self.path, self.locator)
+
+
+def where_label(path: str, locator: str = "") -> str:
+    """"file" or "file:line 3" for messages, control characters in the name escaped."""
+    return escape_unsafe(f"{path}:{locator}" if locator else path)
 
 
 class ReadError(NewsdeskError):
     """Raised by a reader when a whole file cannot be read; the message is one line."""
+
+
+def unexpected_reason(exc: BaseException) -> str:
+    """The one-line reason for an error no reader expects (a parser bug, RecursionError,
+    MemoryError): it fails this file or record only."""
+    lines = str(exc).strip().splitlines()
+    detail = f": {lines[0][:200]}" if lines else ""
+    return f"could not be read ({type(exc).__name__}{detail}) - the file is probably malformed; check or remove it"

@@ -12,11 +12,12 @@ import re
 import unicodedata
 
 from index.text import MONTHS
+from ingest.safe_text import ANSI_ESCAPE
 
-# Characters that are removed (zero-width, BOM, soft hyphen, control characters) or
-# replaced by an ordinary space or line break; one scan finds them all.
+# Characters that are removed (zero-width, BOM, soft hyphen, C0 and C1 control characters,
+# lone surrogates) or replaced by an ordinary space or line break; one scan finds them all.
 _ODD_CHARS = re.compile(
-    "[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f"
+    "[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0e-\x1f\x7f\x80-\x84\x86-\x9f\ud800-\udfff"
     "\t\x0b\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
     "\r\x0c\u2028\u2029\x85]"
 )
@@ -105,6 +106,8 @@ def clean_text(text: str) -> str:
     Paragraphs come out separated by exactly one blank line; single line breaks inside
     a paragraph are kept. Real sentences are never rewritten, only boilerplate removed.
     """
+    if "\x1b" in text:
+        text = ANSI_ESCAPE.sub("", text)  # the whole escape, not only its ESC
     text = _ODD_CHARS.sub(_replace_char, text.replace("\r\n", "\n"))
     text = unicodedata.normalize("NFC", text)
     if "pic." in text or "t.co/" in text or "(@" in text:

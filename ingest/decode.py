@@ -9,17 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.article import ReadError
+from ingest.file_access import read_bytes
+from ingest.limits import check_time, max_file_bytes
 
 _BINARY_SAMPLE = 8192
 _BINARY_CONTROL_SHARE = 0.1
 
 
 def file_text(path: Path) -> str:
-    """The file's text, decoded; raises ReadError for empty, binary or undecodable files."""
-    data = path.read_bytes()
+    """The file's text, decoded; raises ReadError for empty, binary, undecodable or
+    oversized files and for anything but a regular file."""
+    data = read_bytes(path, max_file_bytes(path))
     if not data.strip():
         raise ReadError("empty file - nothing to ingest")
-    return decode_bytes(data)
+    text = decode_bytes(data)
+    check_time()
+    return text
 
 
 def decode_bytes(data: bytes) -> str:

@@ -1,17 +1,18 @@
 """Mapping a JSON object or Markdown front matter onto RawArticle fields.
 
 Each of our fields is looked up under the key --fields names, else under DEFAULT_KEYS in
-order; values are converted to text (names joined, epoch and YAML dates as ISO 8601),
-and the remaining scalar keys are kept in `extra`.
+order; values are converted to text (names joined, dates and epoch numbers as text for
+parse_date to check), and the remaining scalar keys are kept in `extra`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from ingest.article import RawArticle, ReadError
+from ingest.metadata import epoch_number_date
 
 # Keys tried, in order, for each of our fields when a JSON object (or front matter)
 # does not say otherwise through --fields.
@@ -63,7 +64,8 @@ def _as_text(value: Any) -> str:
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return "\n\n".join(v.strip() for v in value if v.strip())  # a list of paragraphs
     if isinstance(value, dict):
-        return _as_text(value.get("name"))
+        name = value.get("name")  # {"name": ...} of a person or publisher, never deeper
+        return name.strip() if isinstance(name, str) else ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return ""
@@ -76,9 +78,9 @@ def _as_names(value: Any) -> str:
 
 
 def _as_date(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds
-        return datetime.fromtimestamp(seconds, timezone.utc).isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        day = epoch_number_date(value)  # None for 99999, 1e17, inf, nan
+        return day.isoformat() if day else ""
     if isinstance(value, (date, datetime)):  # YAML front matter dates
         return value.isoformat()
     return _as_text(value)

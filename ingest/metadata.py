@@ -1,41 +1,90 @@
-"""Article metadata helpers: dates, publisher fallback, stable ids and content hashes."""
+"""Article metadata helpers: dates, publisher fallback, URLs, stable ids and hashes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from index.text import utc_day_start
+from ingest.limits import MAX_DATE_CHARS, MAX_URL_CHARS
+from ingest.safe_text import strip_unsafe
 
 _HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
-_EPOCH_DIGITS = re.compile(r"^\d{9,13}$")
-_MIN_YEAR, _MAX_YEAR = 1900, 2100
+# DNS: a host name is at most 253 characters, each dot-separated label at most 63.
+_MAX_HOST_CHARS, _MAX_LABEL_CHARS = 253, 63
+# An epoch number: 9-10 digits are seconds (1973-2286), 12-13 milliseconds; anything
+# else (99999, 1e17) is no date. A fraction is ignored.
+_EPOCH = re.compile(r"^(\d{9,10}|\d{12,13})(?:\.\d+)?$")
+_ALL_DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
+_YYYYMMDD = re.compile(r"^\d{8}$")
+# Published dates are kept from 1900 (older than the news archives ingested; earlier is a
+# zero or a typo) to two days after today in UTC (a time zone ahead of UTC may already be
+# on tomorrow; later is a typo or a placeholder).
+MIN_DATE = date(1900, 1, 1)
+_FUTURE_DAYS = 2
+# Schemes that are never an article's address (a link to them in the chat would run or leak).
+_BAD_SCHEME = re.compile(r"(?i)^(?:javascript|vbscript|data|file|blob|about|chrome):")
 # Two different defaults: a field dateutil filled in from the default (not from the
 # string) comes out different in the two parses, so it was never in the string.
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+
+
+def max_date() -> date:
+    """The latest publication date accepted: two days after today (UTC)."""
+    return datetime.now(timezone.utc).date() + timedelta(days=_FUTURE_DAYS)
 
 
 def parse_date(value: str) -> tuple[str, int] | None:
     """Parse a publication date in any common format.
 
     Returns (ISO date "YYYY-MM-DD", epoch seconds of that date at 00:00 UTC), or None
-    when `value` is empty or holds no date with at least a year and a month. The date
-    is taken as written (a "+05:00" offset does not move it to another day).
+    when `value` is empty, holds no date with at least a year and a month, or a date
+    outside MIN_DATE..max_date(). Epoch seconds and milliseconds are read when their
+    digits make a date in that range. The date is taken as written (a "+05:00" offset
+    does not move it to another day).
     """
     value = (value or "").strip()
-    if not value:
+    if not value or len(value) > MAX_DATE_CHARS:
         return None
-    if _EPOCH_DIGITS.match(value):
-        seconds = int(value) / 1000 if len(value) > 11 else int(value)
-        day = datetime.fromtimestamp(seconds, timezone.utc).date()
+    epoch = _EPOCH.match(value)
+    if epoch:
+        digits = epoch.group(1)
+        day = epoch_date(int(digits) / 1000 if len(digits) > 11 else int(digits))
+    elif _ALL_DIGITS.match(value) and not _YYYYMMDD.match(value):
+        return None  # "99999", "2023": a number, not a date
     else:
         day = _parse_with_dateutil(value)
-    if day is None or not _MIN_YEAR <= day.year <= _MAX_YEAR:
+    if day is None or not MIN_DATE <= day <= max_date():
         return None
     return day.isoformat(), utc_day_start(day)
+
+
+def epoch_date(seconds: float) -> date | None:
+    """The UTC date of epoch `seconds`, or None when it is no number or out of range."""
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    try:
+        day = datetime.fromtimestamp(seconds, timezone.utc).date()
+    except (OverflowError, OSError, ValueError):
+        return None
+    return day if MIN_DATE <= day <= max_date() else None
+
+
+def epoch_number_date(value: float) -> date | None:
+    """The date of a JSON/YAML number read as epoch seconds (9-10 digits) or milliseconds
+    (12-13 digits); None for any other number (99999, 1e17, inf, nan)."""
+    if not 0 < value < 1e14:  # also false for nan; no str() of a 5,000-digit int
+        return None
+    digits = len(str(int(value)))
+    if digits in (9, 10):
+        return epoch_date(value)
+    if digits in (12, 13):
+        return epoch_date(value / 1000)
+    return None
 
 
 def _parse_with_dateutil(value: str) -> date | None:
@@ -46,7 +95,7 @@ def _parse_with_dateutil(value: str) -> date | None:
             first, second = (
                 parser.parse(value, default=d, fuzzy=fuzzy, ignoretz=True) for d in _DEFAULTS
             )
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, TypeError):
             continue
         if first.year != second.year or first.month != second.month:
             return None  # no year or month in the string: refuse to guess
@@ -55,7 +104,10 @@ def _parse_with_dateutil(value: str) -> date | None:
 
 
 def source_from_url(url: str) -> str:
-    """Publisher fallback from a URL's host: "https://www.usatoday.com/x" -> "usatoday.com"."""
+    """Publisher fallback from a URL's host: "https://www.usatoday.com/x" -> "usatoday.com".
+
+    Empty when the URL has no host that DNS could hold (over 253 characters, a label over 63).
+    """
     url = (url or "").strip()
     if not url:
         return ""
@@ -66,7 +118,18 @@ def source_from_url(url: str) -> str:
     except ValueError:
         return ""
     host = re.sub(r"^www\d*\.", "", host.lower())
+    if len(host) > _MAX_HOST_CHARS or any(len(label) > _MAX_LABEL_CHARS for label in host.split(".")):
+        return ""
     return host if _HOST.fullmatch(host) else ""
+
+
+def clean_url(url: str) -> str:
+    """The URL as stored: control characters and spaces removed; empty when it is longer
+    than MAX_URL_CHARS or uses a scheme that is no web address (javascript:, data:, file:)."""
+    url = strip_unsafe(url or "").replace(" ", "")
+    if len(url) > MAX_URL_CHARS or _BAD_SCHEME.match(url):
+        return ""
+    return url
 
 
 def normalise_url(url: str) -> str:
@@ -97,6 +160,11 @@ def make_doc_id(url: str, path: str, text: str) -> str:
     else:
         prefix, key = "c-", text
     return prefix + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def text_hash(text: str) -> str:
+    """sha256 hex of the clean text alone: the same article under another name or URL."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def content_hash(text: str, meta: dict) -> str:

@@ -1,29 +1,48 @@
-"""The `ingest` command's work: read, clean, compare with the manifest, chunk, embed, write."""
+"""The `ingest` command's work: read, clean, compare with the manifest, chunk, embed, write.
+
+Each file, and each record inside one, is read and prepared behind its own boundary:
+whatever goes wrong there (a limit, a parser bug, RecursionError, MemoryError) becomes
+one line in the report naming the file and the reason, and the other files are indexed.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
 from index.embedders import Embedder
+from index.errors import NewsdeskError
 from index.keyword import refresh
 from index.store import ArticleRecord, ChunkRecord, IndexStore
-from ingest.article import RawArticle, ReadFailure
-from ingest.chunking import header_line, make_chunks
-from ingest.clean import clean_text
-from ingest.metadata import content_hash, make_doc_id, parse_date, source_from_url
+from ingest.article import RawArticle, ReadError, ReadFailure, unexpected_reason, where_label
+from ingest.duplicates import SameText
+from ingest.file_access import real_path
+from ingest.limits import time_budget
+from ingest.prepare import ArticleRejected, chunk_article, prepare_article
 from ingest.readers import iter_files, read_file
-from ingest.sentences import split_sentences
+from ingest.safe_text import one_line
+
+__all__ = [
+    "ArticleRejected",
+    "IngestOptions",
+    "IngestReport",
+    "Progress",
+    "chunk_article",
+    "ingest_paths",
+    "prepare_article",
+]
 
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """How articles are cut and written: chunk size in embedder tokens (title prefix included)
-    and articles per atomic write."""
+    """How articles are cut and written: chunk size in embedder tokens (title prefix included),
+    articles per atomic write, and how long to wait for another writer."""
 
     chunk_tokens: int = 200
     batch_articles: int = 16
+    writer_wait: float = 600.0  # seconds to wait for another writer of the same index
 
 
 class Progress(Protocol):
@@ -68,56 +87,9 @@ class IngestReport:
         """True when nothing failed."""
         return not self.failed
 
-
-def prepare_article(raw: RawArticle) -> ArticleRecord:
-    """Clean a raw article and fill its metadata; raises ValueError when no text is left."""
-    text = clean_text(raw.text)
-    if not text.strip():
-        raise ValueError("no article text left after removing boilerplate")
-    title = " ".join(raw.title.split()) or _title_from_text(text)
-    date = parse_date(raw.published_at) if raw.published_at else None
-    source = " ".join(raw.source.split()) or (source_from_url(raw.url) if raw.url else "")
-    record = ArticleRecord(
-        doc_id=make_doc_id(raw.url, raw.path if not raw.locator else "", text),
-        hash="",
-        title=title,
-        source=source,
-        published_at=date[0] if date else "",
-        published_ts=date[1] if date else None,
-        url=raw.url.strip(),
-        author=" ".join(raw.author.split()),
-        path=raw.path,
-        locator=raw.locator,
-        text=text,
-    )
-    record.hash = content_hash(
-        text,
-        {k: getattr(record, k) for k in ("title", "source", "published_at", "url", "author")},
-    )
-    return record
-
-
-def _title_from_text(text: str) -> str:
-    first = text.strip().split("\n", 1)[0]
-    return first if len(first) <= 120 else first[:117].rsplit(" ", 1)[0] + "..."
-
-
-def chunk_article(
-    record: ArticleRecord, embedder: Embedder, max_tokens: int
-) -> tuple[list[ChunkRecord], list[str]]:
-    """Sentence-aligned chunks of one article and the texts to embed for them."""
-    header = header_line(record.title, record.source, record.published_at)
-    chunks = make_chunks(
-        record.text,
-        split_sentences(record.text),
-        header,
-        min(max_tokens, embedder.max_tokens),
-        embedder.count_tokens,
-    )
-    return [
-        ChunkRecord(record.doc_id, c.index, c.start, c.end, c.text, c.sentences)
-        for c in chunks
-    ], [c.embed_text for c in chunks]
+    def fail(self, where: str, reason: str) -> None:
+        """Record a failure: `where` is already a safe label, `reason` is made one safe line."""
+        self.failed.append((where, one_line(reason)))
 
 
 def ingest_paths(
@@ -129,6 +101,31 @@ def ingest_paths(
     fields: dict[str, str] | None = None,
     prune: bool = False,
     progress: Progress | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Bring the index in `store` in line with the articles under `paths`, as its one writer.
+
+    The writer lease is held throughout (another writer is waited for, up to
+    `options.writer_wait` seconds; `notify` hears that we wait), and what a dead writer
+    left half-written is removed first (`report.recovered`). See `_ingest`.
+    """
+    with store.writer(wait=options.writer_wait, notify=notify) as recovered:
+        report = _ingest(paths, store, embedder_factory, options, fields=fields, prune=prune, progress=progress)
+        report.recovered = recovered
+        if recovered and not (report.added or report.updated or report.pruned):
+            refresh(store)  # the keyword cache still lists what the dead writer left
+    return report
+
+
+def _ingest(
+    paths: list[Path],
+    store: IndexStore,
+    embedder_factory: Callable[[], Embedder],
+    options: IngestOptions,
+    *,
+    fields: dict[str, str] | None,
+    prune: bool,
+    progress: Progress | None,
 ) -> IngestReport:
     """Bring the index in `store` in line with the articles under `paths`.
 
@@ -137,53 +134,101 @@ def ingest_paths(
     reported, never fatal. The embedder must be the one the store's index is built with.
     """
     progress = progress or _Silent()
-    report = IngestReport(recovered=store.reconcile())
+    report = IngestReport()
     known = store.articles()
+    scan = _Scan(known, SameText(known, lambda: store.articles(with_text=True)), report)
 
-    pending: list[ArticleRecord] = []
-    seen: dict[str, str] = {}
     scanned_files: set[str] = set()
     n_files = 0
     for item in iter_files(paths):
         if isinstance(item, ReadFailure):
-            report.failed.append((item.where, item.reason))
+            report.fail(item.where, item.reason)
             continue
         n_files += 1
-        scanned_files.add(str(item.resolve()))
-        for raw in read_file(item, fields):
-            if isinstance(raw, ReadFailure):
-                report.failed.append((raw.where, raw.reason))
-                continue
-            try:
-                record = prepare_article(raw)
-            except ValueError as exc:
-                report.failed.append((raw.where, str(exc)))
-                continue
-            if record.doc_id in seen:
-                report.skipped.append((raw.where, f"same article as {seen[record.doc_id]}"))
-                continue
-            seen[record.doc_id] = raw.where
-            old = known.get(record.doc_id)
-            if old is not None and old.hash == record.hash:
-                report.unchanged.append(record.doc_id)
-            else:
-                pending.append(record)
-        progress.scanned(n_files, len(seen))
+        where = real_path(item)
+        scanned_files.add(where)
+        try:
+            with time_budget(_size(item)):
+                for raw in read_file(item, fields):
+                    scan.take(raw)
+        except ReadError as exc:
+            report.fail(where_label(where), str(exc))
+        except NewsdeskError:
+            raise  # the index or settings, not this file: stop with its one line
+        except Exception as exc:  # the file boundary: this file fails, the run goes on
+            report.fail(where_label(where), unexpected_reason(exc))
+        progress.scanned(n_files, len(scan.seen))
 
     if prune:
         gone = [
             doc_id
             for doc_id, rec in known.items()
-            if doc_id not in seen and rec.path and (rec.path in scanned_files or not Path(rec.path).exists())
+            if doc_id not in scan.seen
+            and doc_id not in scan.same_text.originals
+            and rec.path
+            and (rec.path in scanned_files or not Path(rec.path).exists())
         ]
         report.pruned = store.remove(gone)
+    pending = scan.pending
 
     if pending:
         store.require_embedder(store.embedder)  # before loading a model whose vectors can't go in
-        _embed_and_write(pending, known, store, embedder_factory(), options, report, progress)
-    if pending or report.pruned or report.recovered:
+        embedder = embedder_factory()
+        # Vectors from another model must not go in under this index's embedder record.
+        store.require_embedder(getattr(embedder, "key", "") or store.embedder)
+        _embed_and_write(pending, known, store, embedder, options, report, progress)
+    if pending or report.pruned:
         refresh(store)
     return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+class _Scan:
+    """What reading found: each article prepared, compared with the manifest and with the
+    articles before it, and sorted into pending (to embed), unchanged, skipped or failed."""
+
+    def __init__(self, known: dict[str, ArticleRecord], same_text: SameText, report: IngestReport) -> None:
+        self.known = known
+        self.same_text = same_text
+        self.report = report
+        self.pending: list[ArticleRecord] = []
+        self.seen: dict[str, str] = {}  # doc_id -> where it was read
+
+    def take(self, raw: RawArticle | ReadFailure) -> None:
+        """Prepare and sort one reader result; its failures go to the report."""
+        if isinstance(raw, ReadFailure):
+            self.report.fail(raw.where, raw.reason)
+            return
+        try:
+            record = prepare_article(raw)
+        except (ArticleRejected, ReadError) as exc:
+            self.report.fail(raw.where, str(exc))
+            return
+        except NewsdeskError:
+            raise
+        except Exception as exc:  # the record boundary: RecursionError, MemoryError, a bug
+            self.report.fail(raw.where, unexpected_reason(exc))
+            return
+        if record.doc_id in self.seen:
+            self.report.skipped.append((raw.where, f"same article as {self.seen[record.doc_id]}"))
+            return
+        copy_of = self.same_text.duplicate_of(record)
+        if copy_of:
+            self.report.skipped.append((raw.where, one_line(copy_of)))
+            return
+        self.seen[record.doc_id] = raw.where
+        self.same_text.remember(record, raw.where)
+        old = self.known.get(record.doc_id)
+        if old is not None and old.hash == record.hash:
+            self.report.unchanged.append(record.doc_id)
+        else:
+            self.pending.append(record)
 
 
 def _embed_and_write(
@@ -198,13 +243,22 @@ def _embed_and_write(
     progress.start(len(pending))
     step = options.batch_articles
     for i in range(0, len(pending), step):
-        batch = pending[i : i + step]
+        batch: list[ArticleRecord] = []
         chunks: list[ChunkRecord] = []
         texts: list[str] = []
-        for record in batch:
-            article_chunks, embed_texts = chunk_article(record, embedder, options.chunk_tokens)
+        for record in pending[i : i + step]:
+            try:
+                article_chunks, embed_texts = chunk_article(record, embedder, options.chunk_tokens)
+            except NewsdeskError:
+                raise
+            except Exception as exc:  # e.g. the sentence splitter's regex time limit: this article only
+                report.fail(where_label(record.path, record.locator), unexpected_reason(exc))
+                continue
+            batch.append(record)
             chunks.extend(article_chunks)
             texts.extend(embed_texts)
+        if not batch:
+            continue
         vectors = embedder.embed(texts)
         store.write_articles(batch, chunks, vectors)
         for record in batch:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ingest.article import RawArticle, ReadError
 from ingest.decode import file_text
+from ingest.limits import check_time
 from ingest.titles import title_from_filename
 
 _NO_HTML_TEXT = "no article text found in the HTML - is it an article page, not an index or login page?"
@@ -21,6 +22,7 @@ def read_html(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
     html = file_text(path)
     doc = _extract_html(html, fast=True)
     if not _doc_text(doc):
+        check_time()
         # trafilatura's fallback extractors also find pages' navigation ("Home |
         # About"); accept what they find only when it reads like prose.
         doc = _extract_html(html, fast=False)

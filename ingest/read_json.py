@@ -14,16 +14,32 @@ from typing import Any
 from ingest.article import RawArticle, ReadError, ReadFailure
 from ingest.decode import file_text
 from ingest.field_mapping import article_from_mapping, has_text
+from ingest.limits import MAX_NESTING, check_time, nesting_depth
 
 # A JSON file holding {"articles": [...]} (as news APIs export) is read as that list.
 _LIST_KEYS = ("articles", "items", "data", "results", "documents", "docs")
+# A JSON integer longer than this stays a string: int() of over 4,300 digits raises, and
+# no field of an article is a number that long.
+_INT_MAX_CHARS = 40
+_TOO_DEEP = "the JSON nests too deeply for Python to parse - an article is one flat object"
+
+
+def _parse_int(digits: str) -> int | str:
+    return int(digits) if len(digits) <= _INT_MAX_CHARS else digits
+
+
+def _loads(text: str) -> Any:
+    """json.loads, with overlong integers kept as text; RecursionError on deep nesting."""
+    return json.loads(text, parse_int=_parse_int)
 
 
 def read_json(path: Path, fields: dict[str, str]) -> Iterator[RawArticle | ReadFailure]:
     """The articles in a JSON file: one object, a list of objects, or a list wrapped in an object."""
     text = file_text(path)
     try:
-        data = json.loads(text)
+        data = _loads(text)
+    except RecursionError:
+        raise ReadError(_TOO_DEEP) from None
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
             # Several objects one after another: really JSON Lines.
@@ -41,7 +57,7 @@ def read_json(path: Path, fields: dict[str, str]) -> Iterator[RawArticle | ReadF
     elif isinstance(data, list):
         if not data:
             raise ReadError("the JSON list is empty - nothing to ingest")
-        yield from _unless_all_failed(_record(item, fields, f"item {n}") for n, item in enumerate(data, 1))
+        yield from _unless_all_failed(_items(data, fields))
     else:
         raise ReadError("the JSON is not an object or a list of objects - one article per object")
 
@@ -56,17 +72,32 @@ def _records_from_lines(text: str, fields: dict[str, str]) -> Iterator[RawArticl
 
 
 def _parse_lines(text: str, fields: dict[str, str]) -> Iterator[RawArticle | ReadFailure]:
-    # split("\n"), not splitlines(): U+2028 may sit unescaped inside a JSON string.
-    for n, line in enumerate(text.split("\n"), 1):
+    for n, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
+        check_time()
         locator = f"line {n}"
         try:
-            obj = json.loads(line)
+            obj = _loads(line)
         except json.JSONDecodeError as exc:
             yield ReadFailure("", f"invalid JSON at column {exc.colno}: {exc.msg} - fix or remove the line", locator)
             continue
+        except RecursionError:
+            yield ReadFailure("", f"{_TOO_DEEP} - fix or remove the line", locator)
+            continue
         yield _record(obj, fields, locator)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` one at a time (no second copy of a large file in a list)."""
+    # "\n" only, not splitlines(): U+2028 may sit unescaped inside a JSON string.
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
 
 
 def _unless_all_failed(items: Iterator[RawArticle | ReadFailure]) -> Iterator[RawArticle | ReadFailure]:
@@ -93,9 +124,17 @@ def _unless_all_failed(items: Iterator[RawArticle | ReadFailure]) -> Iterator[Ra
         raise ReadError(f"none of the {len(held)} records is a readable article ({first.locator}: {first.reason})")
 
 
+def _items(data: list[Any], fields: dict[str, str]) -> Iterator[RawArticle | ReadFailure]:
+    for n, item in enumerate(data, 1):
+        check_time()
+        yield _record(item, fields, f"item {n}")
+
+
 def _record(obj: Any, fields: dict[str, str], locator: str) -> RawArticle | ReadFailure:
     if not isinstance(obj, dict):
         return ReadFailure("", f"not a JSON object (got {type(obj).__name__}) - one article per object", locator)
+    if nesting_depth(obj) > MAX_NESTING:
+        return ReadFailure("", f"the object nests more than {MAX_NESTING} levels deep - an article is one flat object", locator)
     try:
         article = article_from_mapping(obj, fields, text_required=True)
     except ReadError as exc:

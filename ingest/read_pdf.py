@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ingest.article import RawArticle, ReadError
+from ingest.file_access import read_bytes
+from ingest.limits import check_time, max_file_bytes
 from ingest.titles import looks_like_title, title_from_filename
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s+(?:of|/)\s+\d{1,4})?$", re.IGNORECASE)
@@ -17,15 +20,19 @@ _FILENAME_TITLE = re.compile(r"(?i)^(?:untitled|microsoft word\b.*|.*\.(?:docx?|
 
 def read_pdf(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
     """The article in a PDF: its text as paragraphs, title, author and creation date."""
-    if not path.read_bytes().strip():
+    data = read_bytes(path, max_file_bytes(path))
+    if not data.strip():
         raise ReadError("empty file - nothing to ingest")
     from pypdf import PdfReader
 
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ReadError("the PDF is password-protected - save an unprotected copy and ingest that")
-        pages = [_page_text(page) for page in reader.pages]
+        pages = []
+        for page in reader.pages:
+            check_time()  # between pages: a crafted page can make pypdf very slow
+            pages.append(_page_text(page))
         info = reader.metadata
     except ReadError:
         raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,11 @@ from ingest.article import RawArticle, ReadError
 from ingest.clean import is_boilerplate_line
 from ingest.decode import file_text
 from ingest.field_mapping import article_from_mapping
+from ingest.limits import MAX_NESTING, check_lines, nesting_depth
 from ingest.titles import looks_like_title, title_from_filename
+
+# A YAML integer longer than this stays a string: int() of over 4,300 digits raises.
+_YAML_INT_MAX_CHARS = 40
 
 # --- .txt ----------------------------------------------------------------------------
 
@@ -23,6 +28,7 @@ from ingest.titles import looks_like_title, title_from_filename
 def read_txt(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
     """The article in a plain-text file; a headline-like first line becomes the title."""
     text = file_text(path)
+    check_lines(text, "the file")
     lines = text.splitlines()
     title = ""
     for i, line in enumerate(lines):
@@ -41,6 +47,7 @@ def read_txt(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
 def read_markdown(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
     """The article in a Markdown file: metadata from YAML front matter, title from the first "# " heading."""
     text = file_text(path)
+    check_lines(text, "the file")
     meta, body = _split_front_matter(text)
     article = article_from_mapping(meta, fields, text_required=False)
     heading, plain = markdown_to_text(body)
@@ -62,35 +69,69 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     import yaml
 
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = yaml.load("\n".join(lines[1:end]), Loader=_front_matter_loader()) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ReadError(f"bad YAML front matter{at}: {problem} - fix the block between the --- lines") from None
+    except RecursionError:
+        raise ReadError(_TOO_DEEP) from None
+    except (ValueError, OverflowError) as exc:  # a value the YAML constructors can't build
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ReadError(f"bad YAML front matter: {first} - fix the block between the --- lines") from None
     if not isinstance(meta, dict):
         raise ReadError("the front matter is not a set of 'key: value' lines - fix the block between the --- lines")
+    if nesting_depth(meta) > MAX_NESTING:
+        raise ReadError(_TOO_DEEP)
     return meta, "\n".join(lines[end + 1 :])
 
 
+_TOO_DEEP = f"the front matter nests more than {MAX_NESTING} levels deep - article metadata is flat 'key: value' lines"
+
+
+@cache
+def _front_matter_loader() -> Any:
+    """PyYAML's safe loader, except that dates stay text (parse_date checks them, where
+    YAML's own constructor raises on 2025-02-30) and very long integers stay text."""
+    import yaml
+
+    class FrontMatterLoader(yaml.SafeLoader):
+        pass
+
+    def long_int_as_text(loader: Any, node: Any) -> Any:
+        value = loader.construct_scalar(node)
+        if len(value) > _YAML_INT_MAX_CHARS:
+            return value
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+    FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+    FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", long_int_as_text)
+    return FrontMatterLoader
+
+
 _MD_FENCE = re.compile(r"^\s*(```|~~~)")
-_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+")  # the text and closing #s: _heading_text
 _MD_RULE = re.compile(r"^\s{0,3}([-*_=])(?:\s*\1){2,}\s*$")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _MD_QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# Every pattern scans no further than the next delimiter of its kind (no ".+?" to the end
+# of the line), so a line full of unmatched "*" or "[" costs linear, not quadratic, time.
+_MD_LINK_DEST = r"\((?:[^()]|\([^()]*\))*\)"  # (url "title"), one level of parentheses inside
 _MD_INLINE = [
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]"), ""),  # images
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # [text](url)
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),  # [text][ref]
-    (re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # <http://autolink>
+    (re.compile(r"!\[[^\[\]]*\]" + _MD_LINK_DEST + r"|!\[[^\[\]]*\]\[[^\[\]]*\]"), ""),  # images
+    (re.compile(r"\[([^\[\]]+)\]" + _MD_LINK_DEST), r"\1"),  # [text](url)
+    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),  # [text][ref]
+    (re.compile(r"<(https?://[^<>\s]+)>"), r"\1"),  # <http://autolink>
     (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # inline HTML tags
     (re.compile(r"`+([^`]+?)`+"), r"\1"),  # `code`
-    (re.compile(r"(?<!\\)(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # **strong**
-    (re.compile(r"(?<![\w\\*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *em*
-    (re.compile(r"(?<![\w\\])_(?=\S)(.+?)(?<=\S)_(?!\w)"), r"\1"),  # _em_
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~"), r"\1"),  # ~~strike~~
+    (re.compile(r"(?<!\\)\*\*(?=[^\s*])([^*]+?)(?<=\S)\*\*"), r"\1"),  # **strong**
+    (re.compile(r"(?<!\\)__(?=[^\s_])([^_]+?)(?<=\S)__"), r"\1"),  # __strong__
+    (re.compile(r"(?<![\w\\*])\*(?=[^\s*])([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *em*
+    (re.compile(r"(?<![\w\\])_(?=[^\s_])([^_]+?)(?<=\S)_(?!\w)"), r"\1"),  # _em_
+    (re.compile(r"~~(?=[^\s~])([^~]+?)(?<=\S)~~"), r"\1"),  # ~~strike~~
     (re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])"), r"\1"),  # backslash escapes
 ]
 
@@ -115,7 +156,7 @@ def markdown_to_text(body: str) -> tuple[str, str]:
             continue
         heading = _MD_HEADING.match(raw)
         if heading:
-            text = _md_inline(heading.group(2))
+            text = _md_inline(_heading_text(raw[heading.end() :]))
             if not title and heading.group(1) == "#":
                 title = text
             else:
@@ -137,6 +178,13 @@ def markdown_to_text(body: str) -> tuple[str, str]:
             out.append(line)
             joinable = True
     return title, re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _heading_text(rest: str) -> str:
+    """A heading's text without its optional closing #s ("Title ##" -> "Title")."""
+    rest = rest.strip()
+    bare = rest.rstrip("#")
+    return bare.rstrip() if bare != rest and (not bare or bare[-1].isspace()) else rest
 
 
 def _md_inline(text: str) -> str:

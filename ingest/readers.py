@@ -11,15 +11,18 @@ record inside a JSON/JSONL file becomes a ReadFailure for that record only.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ingest.article import RawArticle, ReadError, ReadFailure
+from ingest.article import RawArticle, ReadError, ReadFailure, unexpected_reason
 from ingest.decode import decode_bytes
+from ingest.file_access import os_error_reason, real_path, stat_problem
 from ingest.read_html import read_html
 from ingest.read_json import read_json, read_jsonl
 from ingest.read_pdf import read_pdf
 from ingest.read_text import read_markdown, read_txt
+from ingest.safe_text import escape_unsafe
 from ingest.titles import title_from_filename
 
 __all__ = [
@@ -44,16 +47,25 @@ def iter_files(paths: list[Path]) -> Iterator[Path | ReadFailure]:
     """Yield the article files under `paths` (files or folders, folders recursively).
 
     Folders are walked in sorted order, skipping hidden files and folders and files of
-    unsupported types. A missing path, or a file named explicitly with an unsupported
-    type, yields a ReadFailure. Each file is yielded once.
+    unsupported types; symbolic links to folders are not followed. A missing path, a file
+    named explicitly with an unsupported type, and anything that is not a readable regular
+    file (a FIFO, a device, a symlink loop, a broken link, no permission, a name that is
+    not UTF-8) yields a ReadFailure with the reason. Each file is yielded once.
     """
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for path in paths:
         path = Path(path)
-        if not path.exists():
-            yield ReadFailure(str(path), "no such file or folder - check the path")
+        problem = _name_problem(path)
+        is_dir = False
+        if problem is None:
+            try:
+                is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+            except OSError as exc:
+                problem = os_error_reason(path, exc)
+        if problem:
+            yield ReadFailure(str(path), problem)
             continue
-        if path.is_dir():
+        if is_dir:
             candidates = _walk(path)
         elif _suffix(path) in SUPPORTED_SUFFIXES:
             candidates = [path]
@@ -61,22 +73,68 @@ def iter_files(paths: list[Path]) -> Iterator[Path | ReadFailure]:
             yield ReadFailure(str(path), _unsupported(path))
             continue
         for file in candidates:
-            key = file.resolve()
-            if key not in seen:
-                seen.add(key)
+            if isinstance(file, ReadFailure):
                 yield file
+                continue
+            key = real_path(file)
+            if key in seen:
+                continue
+            seen.add(key)
+            problem = _name_problem(file) or stat_problem(file)
+            yield ReadFailure(str(file), problem) if problem else file
 
 
-def _walk(folder: Path) -> list[Path]:
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        found.extend(
-            Path(root, name)
-            for name in files
-            if not name.startswith(".") and _suffix(Path(name)) in SUPPORTED_SUFFIXES
-        )
-    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+def _name_problem(path: Path) -> str | None:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes kept as surrogates: the index stores UTF-8 only
+        return "the file name is not valid UTF-8 - rename the file"
+    return None
+
+
+def _walk(folder: Path) -> list[Path | ReadFailure]:
+    """The article files under `folder`, sorted; folders that can't be listed as failures.
+
+    Walked with a stack, not recursion (os.walk recurses in Python 3.11, so a folder tree
+    a thousand levels deep would raise RecursionError); links to folders are not followed.
+    """
+    found: list[tuple[tuple[str, ...], Path | ReadFailure]] = []
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                listed = list(entries)
+        except OSError as exc:
+            found.append((_parts(current, folder), ReadFailure(str(current), os_error_reason(current, exc))))
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if _is_real_dir(entry):
+                stack.append(path)
+            elif _suffix(path) in SUPPORTED_SUFFIXES and not _is_linked_dir(entry):
+                found.append((_parts(path, folder), path))
+    return [item for _, item in sorted(found, key=lambda pair: pair[0])]
+
+
+def _is_real_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _is_linked_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:
+        return False
+
+
+def _parts(path: Path, folder: Path) -> tuple[str, ...]:
+    return path.relative_to(folder).parts
 
 
 def _suffix(path: Path) -> str:
@@ -84,7 +142,7 @@ def _suffix(path: Path) -> str:
 
 
 def _unsupported(path: Path) -> str:
-    kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
+    kind = f"'{escape_unsafe(path.suffix)}'" if path.suffix else "(no extension)"
     return f"unsupported file type {kind} - use one of {' '.join(SUPPORTED_SUFFIXES)}"
 
 
@@ -131,10 +189,11 @@ def read_file(path: Path, fields: dict[str, str] | None = None) -> Iterator[RawA
     """Yield the articles in one file, or ReadFailures for what could not be read.
 
     The reader is chosen by suffix. `fields` maps our field names to JSON keys and
-    overrides the default keys (JSON and JSONL files, and Markdown front matter).
+    overrides the default keys (JSON and JSONL files, and Markdown front matter). Only a
+    regular file within the size limit is read; whatever goes wrong becomes a ReadFailure.
     """
     path = Path(path)
-    where = str(path.resolve())
+    where = real_path(path)
     reader = _READERS.get(_suffix(path))
     if reader is None:
         yield ReadFailure(where, _unsupported(path))
@@ -146,7 +205,9 @@ def read_file(path: Path, fields: dict[str, str] | None = None) -> Iterator[RawA
     except ReadError as exc:
         yield ReadFailure(where, str(exc))
     except OSError as exc:
-        yield ReadFailure(where, f"cannot read the file ({exc.strerror or exc}) - check it exists and is readable")
+        yield ReadFailure(where, os_error_reason(path, exc))
+    except Exception as exc:  # a parser bug, RecursionError, MemoryError: this file fails, not the run
+        yield ReadFailure(where, unexpected_reason(exc))
 
 
 def readable_articles(paths: list[Path]) -> Iterator[RawArticle]:

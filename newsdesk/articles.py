@@ -2,7 +2,7 @@
 paragraph, removing articles.
 
 The CLI and the chat window read and change the index through these functions only, so
-they never depend on the ingest or index internals (ARCHITECTURE.md: app -> newsdesk).
+they never depend on the store or the ingest pipeline (ARCHITECTURE.md: app -> newsdesk).
 """
 
 from __future__ import annotations
@@ -59,33 +59,38 @@ def add_articles(
     progress: Progress | None = None,
     store: IndexStore | None = None,
     embedder_factory: Callable[[], Embedder] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Index the articles under `paths` (new and changed ones; unchanged ones are skipped).
 
     The index is created when missing. The embedder is the index's own (or the one the
     settings name for a new index) and is only loaded when something needs embedding.
+    Another writer of the same index is waited for; `notify` hears that we wait.
     """
     for noisy in _NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     store = store or open_store(settings, create=True)
     factory = embedder_factory or (lambda: embedder_for(store, settings))
     return ingest_paths(
-        paths, store, factory, settings.ingest_options(), fields=fields, prune=prune, progress=progress
+        paths, store, factory, settings.ingest_options(), fields=fields, prune=prune, progress=progress, notify=notify
     )
 
 
 def stats(settings: Settings) -> IndexStats:
-    """Counts, sources, dates and size of the index, after finishing what a dead writer left."""
+    """Counts, sources, dates and size of the index (what a dead writer left is cleared first;
+    a live writer's articles count as `writing`)."""
     store = open_store(settings)
     store.reconcile()
     return store.stats()
 
 
-def remove_articles(settings: Settings, doc_ids: list[str]) -> list[str]:
-    """Remove these articles and their chunks; returns the ids that were indexed."""
+def remove_articles(
+    settings: Settings, doc_ids: list[str], notify: Callable[[str], None] | None = None
+) -> list[str]:
+    """Remove these articles and their chunks, as the index's one writer; returns the ids that were indexed."""
     store = open_store(settings)
-    store.reconcile()
-    return store.remove(doc_ids)
+    with store.writer(wait=settings.ingest_options().writer_wait, notify=notify):
+        return store.remove(doc_ids)
 
 
 def overview(settings: Settings) -> Overview:

@@ -18,4 +18,9 @@ def open_store(settings: Settings, *, create: bool = False) -> IndexStore:
 
 def embedder_for(store: IndexStore, settings: Settings) -> Embedder:
     """The embedder whose vectors `store` holds (its own, or the one the settings name)."""
-    return make_embedder(store.embedder, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
+    return embedder_named(store.embedder, settings)
+
+
+def embedder_named(key: str, settings: Settings) -> Embedder:
+    """The embedder `key` names ('minilm-int8', 'minilm', 'fake'), with the settings' cache and batch size."""
+    return make_embedder(key, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)

@@ -21,8 +21,8 @@ from index.store import IndexStore, NoIndexError
 from newsdesk.answer import Answer, Retrieved
 from newsdesk.components import embedder_for, open_store
 from newsdesk.context import Candidate, candidates_from_hits, format_context, select_sentences
-from newsdesk.llm_errors import LLMError, describe_llm_error
-from newsdesk.llms import llm_label, make_llm
+from newsdesk.llm_errors import LLMError
+from newsdesk.llms import describe_llm_error, llm_label, make_llm
 from newsdesk.settings import Settings
 from newsdesk.verify import abstention, verify_reply
 from prompts import render
@@ -247,4 +247,4 @@ class AnswerEngine:
         except LLMError as exc:
             raise EngineError(str(exc)) from None
         except Exception as exc:  # backends raise many types; name the setting to fix
-            raise EngineError(str(describe_llm_error(exc, self.settings, self.llm_name))) from None
+            raise EngineError(str(describe_llm_error(exc, self.settings))) from None

@@ -19,7 +19,7 @@ from index.retrieve import HybridRetriever
 from newsdesk.engine import AnswerEngine
 
 # Kept out of what an LLM or an embedder sees when LlamaIndex renders a node.
-_HIDDEN_KEYS = ["doc_id", "chunk_id", "start", "end", "published_ts", "url", "author"]
+_HIDDEN_KEYS = ["doc_id", "chunk_id", "chunk", "start", "end", "sentences", "published_ts", "url", "author"]
 
 
 def hit_to_node(hit: Hit) -> Any:
@@ -29,8 +29,10 @@ def hit_to_node(hit: Hit) -> Any:
     metadata = {
         "doc_id": hit.doc_id,
         "chunk_id": hit.chunk_id,
+        "chunk": hit.chunk,
         "start": hit.start,
         "end": hit.end,
+        "sentences": [list(span) for span in hit.spans],
         "title": hit.title,
         "source": hit.source,
         "published_at": hit.published_at,

@@ -47,7 +47,7 @@ def describe_llm_error(exc: BaseException, settings: Settings, label: str | None
         )
         key_hint = f"check the proxy in front of Ollama or fix {url_env}"
     else:
-        return LLMError(_one_line(f"the {label or settings.llm} LLM failed: {_reason(exc)}"))
+        return LLMError(one_line(f"the {label or settings.llm} LLM failed: {reason_of(exc)}"))
 
     chain = _chain(exc)
     names = {cls.__name__ for e in chain for cls in type(e).__mro__}
@@ -70,7 +70,7 @@ def describe_llm_error(exc: BaseException, settings: Settings, label: str | None
     if status == 404:
         return LLMError(f"the LLM at {url} answered 404 (no such endpoint) - fix {url_env} (often it ends in /v1)")
     where = f"HTTP {status}" if status is not None else type(exc).__name__
-    return LLMError(_one_line(f"the LLM at {url} failed ({where}): {_reason(exc)}"))
+    return LLMError(one_line(f"the LLM at {url} failed ({where}): {reason_of(exc)}"))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -89,7 +89,8 @@ def _status_of(exc: BaseException) -> int | None:
     return status if isinstance(status, int) and status > 0 else None
 
 
-def _reason(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
+    """The most useful one-line reason an exception carries (an API error body's message, else its text)."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         err = body.get("error", body)
@@ -99,6 +100,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def one_line(text: str, limit: int = 300) -> str:
+    """`text` on one line, cut to `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -27,7 +27,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 
-from newsdesk.llm_errors import LLMError, _one_line, _reason
+from newsdesk.llm_errors import LLMError, one_line, reason_of
 
 if TYPE_CHECKING:
     from newsdesk.settings import Settings
@@ -191,7 +191,7 @@ class XLlamaCppLLM(CustomLLM):
                 if kind == "done":
                     return
                 if kind == "error":
-                    raise LLMError(_one_line(f"the {self.model_name} LLM failed: {_reason(item)}"))
+                    raise LLMError(one_line(f"the {self.model_name} LLM failed: {reason_of(item)}"))
                 if "error" in item:
                     raise LLMError(self._error_text(item["error"]))
                 delta = "".join((c.get("delta") or {}).get("content") or "" for c in item.get("choices", []))
@@ -211,7 +211,7 @@ class XLlamaCppLLM(CustomLLM):
                     "NEWSDESK_LLM_CONTEXT or lower NEWSDESK_TOP_K"
                 )
             error = error.get("message", error)
-        return _one_line(f"the {self.model_name} LLM failed: {error}")
+        return one_line(f"the {self.model_name} LLM failed: {error}")
 
     def _prompt_messages(self, prompt: str, formatted: bool) -> list[dict[str, str]]:
         if not formatted:

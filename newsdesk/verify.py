@@ -156,16 +156,24 @@ _MONEY = re.compile(
     r"[$€£¥₹]|\b(dollars?|euros?|pounds|yuan|rupees?|yen|usd|eur|gbp|cents?)\b", re.IGNORECASE
 )
 _HOW_MANY = re.compile(r"\bhow many ([A-Za-z][A-Za-z\-]*)", re.IGNORECASE)
-# A count: a number, scale words, then the counted word ("5.2 million tonnes", not "$11,240 a tonne").
+# A count: a number (5, 5.2, 5.2m, 12bn), then within two words the counted word:
+# "12 Israeli soldiers", "5.2 million tonnes" count; "$11,240 a tonne" is a rate, not a count.
 _COUNT = re.compile(
-    r"\d[\d,.]*(?:\s+(?:thousand|million|billion|trillion|metric|cubic|square))*\s+([A-Za-z][A-Za-z\-]*)",
+    r"\d[\d,.]*(?:[a-z]{1,2}\b)?((?:[\s-]+[A-Za-z][A-Za-z\-]*){1,3})",
     re.IGNORECASE,
 )
+_RATE_WORDS = frozenset({"a", "an", "per", "each", "every"})
 
 
 def _counts_in(text: str) -> set[str]:
-    """The stemmed words that numbers in `text` count."""
-    return {term for m in _COUNT.finditer(text) for term in content_terms(m.group(1))}
+    """The stemmed words that numbers in `text` count (up to three words after each number)."""
+    counted: set[str] = set()
+    for m in _COUNT.finditer(text):
+        for word in re.split(r"[\s-]+", m.group(1).strip(" -")):
+            if word.lower() in _RATE_WORDS:
+                break  # "a tonne": what follows is a rate
+            counted |= content_terms(word)
+    return counted
 
 
 def addresses_question(question: str, answer: str, cited: list[str] = ()) -> bool:

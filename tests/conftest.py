@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from app.cli import main
 from index.embedders import FakeEmbedder
 from newsdesk.articles import add_articles
 from newsdesk.settings import Settings, load_settings
@@ -88,8 +92,6 @@ def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) 
     call only, on top of os.environ without NEWSDESK_* (as `run_cli` builds it); the working
     directory is `cwd` (default the repo) for the call and restored after.
     """
-    from app.cli import main
-
     overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSDESK_")}
     overrides.update(env or {})
     runner = CliRunner()
@@ -114,3 +116,65 @@ def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) 
     finally:
         os.chdir(old_cwd)
     return subprocess.CompletedProcess(["newsdesk", *args], returncode, stdout, stderr)
+
+
+def chroma(store):
+    """The raw Chroma collections of a store (`.chunks`, `.manifest`), for tests that inspect
+    or fake what a store wrote. Single-process tests only: the access lock is not held."""
+    with store._conn.reading() as cols:
+        return cols
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` server on a free port of 127.0.0.1, for the test; yields its URL."""
+    binary = Path(sys.executable).with_name("chroma")
+    if not binary.exists():
+        binary = Path(shutil.which("chroma") or "chroma")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(binary), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start listening within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+TOPICS = ["copper", "cobalt", "lithium", "nickel", "antimony", "gallium", "graphite", "tin", "zinc", "uranium"]
+PLACES = ["Chile", "Peru", "Congo", "Zambia", "Indonesia", "Australia", "Canada", "Pakistan", "Bolivia", "Namibia"]
+
+
+def make_articles(folder, prefix, count):
+    """Write `count` small, distinct Markdown articles (front matter with title, source, date) into `folder`."""
+    folder.mkdir(parents=True)
+    for i in range(count):
+        topic, place = TOPICS[i % len(TOPICS)], PLACES[(i // len(TOPICS)) % len(PLACES)]
+        (folder / f"{prefix}-{i:04d}.md").write_text(
+            f"---\ntitle: {topic.title()} output in {place}, report {prefix} {i}\nsource: Wire {i % 7}\n"
+            f"published_at: 2025-{1 + i % 12:02d}-{1 + i % 28:02d}\n---\n"
+            f"Miners in {place} said {topic} output rose {i % 40 + 2} percent in the quarter ending in "
+            f"September, according to the ministry's figures for report {prefix} number {i}.\n\n"
+            f"Officials expect exports of {topic} to keep growing next year as new plants open, "
+            f"while traders watch prices on the London Metal Exchange closely.\n",
+            encoding="utf-8",
+        )

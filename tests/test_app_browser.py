@@ -227,6 +227,12 @@ def test_login_required_with_auth(browser, tmp_path):
             Client(url, verbose=False).predict(STRAYER, api_name="/ask")
         data = Client(url, auth=("ann", "s3cret"), verbose=False).predict(STRAYER, api_name="/ask")
         assert data["citations"]
+        # Signing in on the page: everything the page loads after that passes the server's guard.
+        page.locator("input[type=text]").first.fill("ann")
+        page.locator("input[type=password]").fill("s3cret")
+        page.locator("button:has-text('Login')").click()
+        page.wait_for_selector("#nd-question textarea", timeout=30_000)
+        assert "Strayer" in _ask(page, STRAYER).inner_text()
         page.close()
     finally:
         _stop(proc)

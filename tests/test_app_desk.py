@@ -10,6 +10,7 @@ import pytest
 from app import render
 from app.desk import Desk, Filters, Session, safe_name
 from app.server import ServeError, parse_auth
+from index.errors import UsageError
 from newsdesk.articles import overview, passage_in
 from newsdesk.engine import AnswerEngine
 from newsdesk.llm_fake import FakeLLM
@@ -25,7 +26,12 @@ EVIL = json.dumps(
         "published_at": "2025-11-20",
         "body": "The Zanzibar Graphite Board set a graphite quota of 18,125 tonnes "
         "<script>window.__pwned=3</script> for 2026. Traders said <img src=x onerror=window.__pwned=4> "
-        "prices ${alert(5)} jumped after the quota.",
+        "prices ${alert(5)} jumped after the quota. "
+        # Plain sentences around the payloads, so the article reads as text to ingest's quality gate.
+        "The board met in Stone Town on Monday to review mining licences across the islands. "
+        "Officials said exports to buyers in Asia would continue through the main port. "
+        "Farmers in the region also grow cloves and other spices for export markets. "
+        "The finance ministry welcomed the decision and promised new roads to the mines.",
     }
 ) + "\n"
 
@@ -141,7 +147,31 @@ def test_ask_api_returns_the_answer_contract(sample_settings):
     store = desk.engine().store
     for c in data["citations"]:
         assert store.article(c["doc_id"]).text[c["start"] : c["end"]] == c["sentence"]
-    assert desk.ask(STRAYER, sources=["No Such Publisher"])["abstained"]
+    with pytest.raises(UsageError, match="^sources: no articles from 'No Such Publisher' in the index - known: "):
+        desk.ask(STRAYER, sources=["No Such Publisher"])
+    assert desk.ask(STRAYER, sources=["daily times"])["citations"][0]["source"] == "Daily Times"
+
+
+def test_question_length_is_limited_before_the_engine(sample_settings):
+    class Untouchable:
+        def stream(self, *a, **k):
+            raise AssertionError("the engine was asked")
+
+        ask = stream
+
+    desk = Desk(sample_settings, engine=Untouchable())
+    long = "why " * 600
+    with pytest.raises(UsageError, match="2,400 characters long - ask in at most 2,000"):
+        desk.ask(long)
+    session, steps = _run(desk, long)
+    assert "nd-error" in steps[-1] and "at most 2,000" in steps[-1]
+    assert len(session.messages[0]["content"]) < 3000  # the question is shown cut, not whole
+
+
+def test_unknown_publisher_in_the_chat_is_one_line(sample_settings):
+    desk, _ = _desk(sample_settings)
+    _, steps = _run(desk, STRAYER, filters=Filters(sources=["Foo Gazette"]))
+    assert "nd-error" in steps[-1] and "publishers: no articles from &#x27;Foo Gazette&#x27;" in steps[-1]
 
 
 def test_header_names_the_llm_and_counts_articles(sample_settings):
@@ -172,6 +202,16 @@ def test_upload_indexes_files_and_reports_failures(tmp_path):
     panel = desk.sources(session)
     assert "<script" not in panel and "<img" not in panel and "&lt;script&gt;" in panel
     assert "javascript:" not in panel.split("nd-sources-q")[1]
+
+
+def test_upload_needs_a_signed_in_user_when_the_server_has_a_login(tmp_path):
+    settings = load_settings(None, index=tmp_path / "index", embedder="fake", llm="fake")
+    good = tmp_path / "graphite.jsonl"
+    good.write_text(EVIL, encoding="utf-8")
+    desk = Desk(settings, login_required=True)
+    assert desk.add_files([str(good)], user=None).startswith("refused")
+    assert overview(settings).articles == 0 and not desk.upload_dir().exists()
+    assert desk.add_files([str(good)], user="ann").startswith("added 1")
 
 
 def test_upload_size_limit_and_names(tmp_path):

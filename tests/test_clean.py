@@ -152,3 +152,8 @@ def test_boilerplate_lines_are_dropped(line):
 def test_real_sentences_are_kept(line):
     assert not is_boilerplate_line(line)
     assert clean_text(line) == line
+
+
+def test_terminal_escapes_and_control_characters_leave_the_body():
+    text = "Red \x1b[31malert\x1b[0m here.\x1b]0;title\x07 Next\x85line \x9b2J\x07bell \ud800x.\tTab."
+    assert clean_text(text) == "Red alert here. Next\nline 2Jbell x. Tab."

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from index.retrieve import SearchFilters
+from index.hits import SearchFilters
 from newsdesk.articles import add_articles
 from newsdesk.answer import ABSTAIN_TEXT, Answer
 from newsdesk.citations import marker_numbers

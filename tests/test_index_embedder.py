@@ -9,7 +9,7 @@ from newsdesk.articles import add_articles
 from index.embedders import FakeEmbedder
 from newsdesk.engine import AnswerEngine
 from newsdesk.settings import load_settings
-from tests.conftest import SAMPLE, cli
+from tests.conftest import SAMPLE, chroma, cli
 
 
 def _write_one(tmp_path, name: str, text: str) -> None:
@@ -35,7 +35,7 @@ def test_adding_with_another_embedder_is_one_clear_line(fake_index, tmp_path):
     _write_one(new, "a.txt", "Copper Deal\n\nChile and Peru signed a copper agreement on Monday.")
     other = fake_index.model_copy(update={"embedder": "minilm"})
 
-    def no_model(_settings):
+    def no_model():
         raise AssertionError("the model must not load when its vectors can't go in")
 
     with pytest.raises(EmbedderMismatchError) as err:
@@ -67,8 +67,8 @@ def test_an_index_without_the_record_counts_as_fp32_minilm(tmp_path):
     store = IndexStore(legacy.store_options())
     assert store.built_with() is None  # empty: any embedder may start it
     # Written the way indexes were before the record existed: chunks, no metadata key.
-    store._chunks.add(ids=["d:0"], embeddings=[[1.0, 0.0, 0.0]], documents=["x"], metadatas=[{"doc_id": "d"}])
-    assert EMBEDDER_KEY not in (store._chunks.metadata or {})
+    chroma(store).chunks.add(ids=["d:0"], embeddings=[[1.0, 0.0, 0.0]], documents=["x"], metadatas=[{"doc_id": "d"}])
+    assert EMBEDDER_KEY not in (chroma(store).chunks.metadata or {})
     assert store.built_with() == "minilm"
     store.require_embedder("minilm")
     with pytest.raises(EmbedderMismatchError, match="built with embedder minilm"):
@@ -77,8 +77,8 @@ def test_an_index_without_the_record_counts_as_fp32_minilm(tmp_path):
     article = ArticleRecord(doc_id="e", hash="h", text="A sentence.")
     store.write_articles([article], [ChunkRecord("e", 0, 0, 11, "A sentence.", [(0, 11)])], np.eye(1, 3, dtype=np.float32))
     reopened = IndexStore(legacy.store_options())
-    assert reopened._chunks.metadata[EMBEDDER_KEY] == "minilm"
-    assert reopened._chunks.configuration_json["hnsw"]["space"] == "cosine"
+    assert chroma(reopened).chunks.metadata[EMBEDDER_KEY] == "minilm"
+    assert chroma(reopened).chunks.configuration_json["hnsw"]["space"] == "cosine"
 
 
 def test_cli_prints_the_mismatch_as_one_line(fake_index, tmp_path):

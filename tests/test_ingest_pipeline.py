@@ -6,7 +6,7 @@ import json
 from index.store import IndexStore
 from newsdesk.articles import add_articles
 from index.embedders import FakeEmbedder
-from tests.conftest import cli
+from tests.conftest import chroma, cli
 
 ARTICLE = "Copper output fell in Chile in October.\n\nThe miners blamed a strike at the port."
 
@@ -83,7 +83,7 @@ def test_seed_article_has_no_citable_boilerplate(seed_path, settings):
     assert report.ok and len(report.added) == 1
     store = IndexStore(settings.store_options())
     (article,) = store.articles(with_text=True).values()
-    got = store._chunks.get(include=["metadatas", "documents"])
+    got = chroma(store).chunks.get(include=["metadatas", "documents"])
     sentences = [
         article.text[a:b] for meta in got["metadatas"] for a, b in json.loads(meta["sentences"])
     ]

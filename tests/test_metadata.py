@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 import pytest
 
-from ingest.metadata import content_hash, make_doc_id, parse_date, source_from_url
+from ingest.metadata import (
+    MIN_DATE,
+    clean_url,
+    content_hash,
+    epoch_number_date,
+    make_doc_id,
+    max_date,
+    parse_date,
+    source_from_url,
+    text_hash,
+)
 
 OCT_31_2025 = 1761868800  # 2025-10-31T00:00:00Z
 
@@ -85,3 +97,66 @@ def test_content_hash_changes_with_text_or_metadata():
     assert base != content_hash("Text!", meta)
     assert base != content_hash("Text.", {**meta, "title": "T2"})
     assert len(base) == 64
+
+
+# --- hostile values ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999", "0", "1e17", "100000000000000000", "2025-13-45", "2025-02-30", "1899-12-31", "2999-01-01",
+     pytest.param("1" * 5001, id="5001-digits"), "9" * 20, "inf", "nan", "October " * 30 + "2025", "99999999"],
+)
+def test_parse_date_refuses_implausible_values(value):
+    assert parse_date(value) is None
+
+
+def test_parse_date_accepts_the_edges_of_the_range():
+    assert parse_date("1900-01-01") == ("1900-01-01", -2208988800)
+    latest = max_date()
+    assert latest == datetime.now(timezone.utc).date() + timedelta(days=2) and MIN_DATE == date(1900, 1, 1)
+    assert parse_date(latest.isoformat())[0] == latest.isoformat()
+    assert parse_date((latest + timedelta(days=1)).isoformat()) is None
+    assert parse_date("20251031") == ("2025-10-31", OCT_31_2025)
+    assert parse_date("1761868800.25") == ("2025-10-31", OCT_31_2025)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [99999, 1e17, 1e300, float("inf"), float("-inf"), float("nan"), -1, 0, 12345678901, pytest.param(10**5000, id="5001-digits")],
+)
+def test_epoch_numbers_outside_seconds_or_milliseconds_are_no_date(value):
+    assert epoch_number_date(value) is None
+
+
+def test_epoch_numbers_in_seconds_and_milliseconds():
+    assert epoch_number_date(1761868800) == epoch_number_date(1761868800123.0) == date(2025, 10, 31)
+
+
+def test_no_publisher_from_a_host_dns_could_not_hold():
+    assert source_from_url("https://" + "a" * 300 + ".com/x") == ""
+    assert source_from_url("https://" + "a" * 64 + ".com/x") == ""
+    assert source_from_url("https://" + "a" * 63 + ".com/x") == "a" * 63 + ".com"
+    assert source_from_url("https://" + "a" * 100_000 + ".com/x") == ""
+
+
+@pytest.mark.parametrize(
+    "url, kept",
+    [
+        ("https://example.com/a?b=1", "https://example.com/a?b=1"),
+        ("  www.dawn.com/news/1 ", "www.dawn.com/news/1"),
+        ("https://example.com/\x1b[2Ja\tb\n", "https://example.com/ab"),
+        ("javascript:alert(1)", ""),
+        ("JavaScript:alert(1)", ""),
+        ("data:text/html,<script>x</script>", ""),
+        ("file:///etc/passwd", ""),
+        ("https://example.com/" + "a" * 3000, ""),
+    ],
+)
+def test_clean_url(url, kept):
+    assert clean_url(url) == kept
+
+
+def test_text_hash_is_of_the_text_alone():
+    assert text_hash("Text.") == text_hash("Text.") != text_hash("Text!")
+    assert len(text_hash("")) == 64

@@ -17,7 +17,7 @@ from newsdesk.llamaindex import as_retriever
 from index.store import IndexStore
 from newsdesk.articles import add_articles
 from index.embedders import FakeEmbedder
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import REPO, SAMPLE, chroma
 
 QA = REPO / "data" / "sample" / "qa.jsonl"
 
@@ -64,7 +64,7 @@ def test_results_are_typed_hits_decoded_from_the_store_on_both_sides(hybrid, sam
         hits = hybrid.with_fusion(FusionConfig(method=method)).search(question, top_k=3)
         assert hits and all(isinstance(h, Hit) and h.score > 0 for h in hits)
         top = hits[0]
-        stored = store._chunks.get(ids=[top.chunk_id], include=["documents", "metadatas"])
+        stored = chroma(store).chunks.get(ids=[top.chunk_id], include=["documents", "metadatas"])
         meta = stored["metadatas"][0]
         assert top.text == stored["documents"][0]
         assert (top.doc_id, top.title, top.source, top.start, top.end) == (
@@ -116,7 +116,7 @@ def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters, ex
                 return False
         return True
 
-    everything = store._chunks.get(include=["metadatas"])
+    everything = chroma(store).chunks.get(include=["metadatas"])
     expected = {i for i, m in zip(everything["ids"], everything["metadatas"]) if allowed(m)}
     assert expected and len(expected) < len(everything["ids"])
 
@@ -130,7 +130,7 @@ def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters, ex
     where += [{"published_ts": {"$gte": low}}] if low is not None else []
     where += [{"published_ts": {"$lte": high}}] if high is not None else []
     vector = FakeEmbedder().embed([question])[0]
-    oracle = store._chunks.query(
+    oracle = chroma(store).chunks.query(
         query_embeddings=[vector], n_results=len(expected), where=where[0] if len(where) == 1 else {"$and": where}
     )["ids"][0]
     assert [h.chunk_id for h in dense] == oracle
@@ -228,7 +228,7 @@ def test_fresh_cache_is_reused(own_index, monkeypatch):
     assert (cache_dir(store) / "meta.json").is_file()
     builds = _count_builds(monkeypatch)
     index = refresh(store)
-    assert builds == [] and len(index) == store._chunks.count()
+    assert builds == [] and len(index) == chroma(store).chunks.count()
     assert refresh(store, current=index) is index
 
 
@@ -242,7 +242,7 @@ def test_another_ingest_is_seen_by_a_live_index(own_index, tmp_path):
     after = live.get()
     assert after.fingerprint != before.fingerprint
     (best_id, _), *_ = after.search("Atacama zirconium", 5)
-    assert store._chunks.get(ids=[best_id])["metadatas"][0]["source"] == "Andes Mining Daily"
+    assert chroma(store).chunks.get(ids=[best_id])["metadatas"][0]["source"] == "Andes Mining Daily"
 
 
 def test_cache_is_rebuilt_when_the_store_changed_behind_it(own_index, tmp_path, monkeypatch):
@@ -288,7 +288,7 @@ def test_cache_is_rebuilt_when_deleted_or_tampered(own_index, monkeypatch):
     store = IndexStore(own_index.store_options())
     builds = _count_builds(monkeypatch)
     shutil.rmtree(cache_dir(store))
-    assert len(refresh(store)) == store._chunks.count() and builds == [1]
+    assert len(refresh(store)) == chroma(store).chunks.count() and builds == [1]
     meta = cache_dir(store) / "meta.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "fingerprint": "old"}))
     refresh(store)
@@ -302,7 +302,7 @@ def test_cache_is_rebuilt_after_articles_are_removed(own_index):
     store = IndexStore(own_index.store_options())
     live = LiveKeywordIndex(store, recheck_seconds=0)
     hits = live.get().search("Congo cobalt quotas", 1)
-    doc_id = store._chunks.get(ids=[hits[0][0]])["metadatas"][0]["doc_id"]
+    doc_id = chroma(store).chunks.get(ids=[hits[0][0]])["metadatas"][0]["doc_id"]
     store.remove([doc_id])
     assert all(not cid.startswith(doc_id) for cid, _ in live.get().search("Congo cobalt quotas", 50))
 

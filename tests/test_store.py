@@ -1,6 +1,7 @@
 import numpy as np
 
 from index.store import WRITING, ArticleRecord, ChunkRecord, IndexStore
+from tests.conftest import chroma
 
 
 def _article(doc_id, text="A sentence. Another one.", **kw):
@@ -30,8 +31,8 @@ def test_reconcile_drops_half_written_articles(settings):
     store.write_articles([_article("good")], _chunks("good", 2), np.eye(2, 8, dtype=np.float32))
     # A writer that died after marking "writing" and adding chunks, before "done".
     half = _article("half", state=WRITING)
-    store._manifest.upsert(ids=["half"], embeddings=[[1.0]], documents=["x"], metadatas=[half.metadata()])
-    store._chunks.add(
+    chroma(store).manifest.upsert(ids=["half"], embeddings=[[1.0]], documents=["x"], metadatas=[half.metadata()])
+    chroma(store).chunks.add(
         ids=["half:0"], embeddings=np.eye(1, 8, dtype=np.float32), documents=["x"],
         metadatas=[{"doc_id": "half", "chunk": 0}],
     )
@@ -39,7 +40,7 @@ def test_reconcile_drops_half_written_articles(settings):
     assert IndexStore(settings.store_options()).reconcile() == ["half"]
     stats = store.stats()
     assert (stats.articles, stats.chunks) == (1, 2)
-    assert store._chunks.get(where={"doc_id": "half"})["ids"] == []
+    assert chroma(store).chunks.get(where={"doc_id": "half"})["ids"] == []
 
 
 def test_stats_reports_sources_dates_and_size(settings):

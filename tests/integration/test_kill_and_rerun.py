@@ -34,7 +34,8 @@ def test_kill_9_then_rerun_equals_clean_pass(tmp_path):
     clean_seconds = time.monotonic() - started
     assert clean.returncode == 0, clean.stderr
     expected = _stats(tmp_path / "clean")
-    assert expected["articles"] == 500
+    # 499: two of these lines carry the same text under two URLs (indexed once, a duplicate).
+    assert expected["articles"] == 499
 
     victim_env = {**{k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}, **env}
     proc = subprocess.Popen(
@@ -47,7 +48,7 @@ def test_kill_9_then_rerun_equals_clean_pass(tmp_path):
     proc.wait()
 
     partial = _stats(tmp_path / "killed")
-    assert 0 <= partial["articles"] < 500  # really interrupted, and consistent enough to read
+    assert 0 <= partial["articles"] < 499  # really interrupted, and consistent enough to read
 
     rerun = cli("ingest", str(articles), "--index", str(tmp_path / "killed"), env=env)
     assert rerun.returncode == 0, rerun.stderr

@@ -12,7 +12,7 @@ from newsdesk.articles import add_articles
 from ingest.readers import readable_articles
 from index.embedders import MiniLMEmbedder
 from newsdesk.settings import load_settings
-from tests.conftest import SAMPLE, data_file
+from tests.conftest import SAMPLE, chroma, data_file
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def test_sample_ingest_and_dense_query(tmp_path, minilm):
     assert report.ok, report.failed
     store = IndexStore(settings.store_options())
     query = minilm.embed(["Who led the US delegation that visited Islamabad?"])
-    hits = store._chunks.query(query_embeddings=query, n_results=3, include=["documents", "metadatas"])
+    hits = chroma(store).chunks.query(query_embeddings=query, n_results=3, include=["documents", "metadatas"])
     assert any("Strayer" in doc for doc in hits["documents"][0])
     meta = hits["metadatas"][0][0]
     article = store.article(meta["doc_id"])
