@@ -51,7 +51,10 @@ CHAT = textwrap.dedent("""
             seen.update(r["doc_id"] for r in got["retrieved"])
         except Exception as exc:
             failures.append(f"{type(exc).__name__}: {exc}"[:300])
-    print(json.dumps({"answers": answers, "failures": failures, "docs_seen": len(seen)}))
+    # Written after this engine was built: the chat must find it without a restart.
+    late = desk.ask("Which report main 299 figures did the ministry give for uranium output?")
+    print(json.dumps({"answers": answers, "failures": failures, "docs_seen": len(seen),
+                      "sees_new": any("report main 299" in r["title"] for r in late["retrieved"])}))
 """)
 
 
@@ -86,6 +89,7 @@ def _run_together(tmp_path, env):
     assert looped["failures"] == [], looped
     assert chatted["failures"] == [], chatted
     assert looped["rounds"] >= 2 and chatted["answers"] >= 3
+    assert chatted["sees_new"], "the long-lived engine did not find an article written after it started"
     looped["ingest_seconds"] = round(looped_ingest_seconds, 1)
     return index, looped, chatted
 
