@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,7 +36,7 @@ app.add_typer(index_app, name="index")
 
 IndexOpt = Annotated[
     Optional[Path],
-    typer.Option("--index", help="Index folder [env NEWSDESK_INDEX].", show_default=False),
+    typer.Option("--index", help="Index folder (env NEWSDESK_INDEX).", show_default=False),
 ]
 ConfigOpt = Annotated[
     Optional[Path],
@@ -49,18 +50,81 @@ def _settings(config: Path | None, index: Path | None, **flags: object) -> Setti
     return load_settings(config, index=index, **flags)
 
 
+SourceOpt = Annotated[
+    Optional[str], typer.Option(help="Publisher for articles that name none.", show_default=False)
+]
+DateOpt = Annotated[
+    Optional[str],
+    typer.Option("--date", metavar="YYYY-MM-DD", help="Publication date for articles that give none.", show_default=False),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--timeout", envvar="NEWSDESK_FETCH_TIMEOUT", show_envvar=False,
+        help="Seconds to wait for a web page or feed to answer (env NEWSDESK_FETCH_TIMEOUT).",
+    ),
+]
+_ERR_KW = {"markup": False, "highlight": False}
+
+
+def _is_url(arg: str) -> bool:
+    return arg[:8].lower().startswith(("http://", "https://"))
+
+
+def _web(urls: list[str], feeds: list[str], timeout: float) -> articles.WebSources:
+    if not timeout > 0:
+        raise UsageError(f"--timeout: {timeout:g} is not a number of seconds above 0")
+    return articles.WebSources(tuple(urls), tuple(feeds), articles.FetchOptions(timeout=timeout))
+
+
+def _print_lines(report: articles.IngestReport, err: Console, skip: set[str] | None = None) -> set[str]:
+    """The report's per-article lines on stderr (those in `skip` left out); returns them all."""
+    lines = [f"recovered {len(report.recovered)} article(s) left half-written by an interrupted ingest"] if report.recovered else []
+    lines += [f"skipped {where}: {reason}" for where, reason in report.skipped]
+    lines += [f"note    {where}: {reason}" for where, reason in report.notes]
+    lines += [f"failed  {where}: {reason}" for where, reason in report.failed]
+    for line in lines:
+        if line not in (skip or set()):
+            err.print(line, **_ERR_KW)
+    return set(lines)
+
+
+def _summary(report: articles.IngestReport, prune: bool) -> str:
+    return (
+        f"added {len(report.added)}, updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}, "
+        f"failed {len(report.failed)}"
+        + (f", pruned {len(report.pruned)}" if prune else "")
+        + f" ({report.chunks_written} chunks written)"
+    )
+
+
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Article files or folders (searched recursively).")],
+    paths: Annotated[Optional[list[str]], typer.Argument(
+        help="Article files or folders (searched recursively), and web pages (http:// or https:// URLs).",
+        show_default=False)] = None,
+    feed: Annotated[Optional[list[str]], typer.Option(
+        "--feed", metavar="URL|FILE", help="An RSS or Atom feed: each item's article is ingested (repeatable).",
+        show_default=False)] = None,
+    source: SourceOpt = None,
+    date: DateOpt = None,
     fields: Annotated[
         Optional[str],
         typer.Option(help="JSON field mapping, e.g. text=body,published_at=publish_date."),
     ] = None,
     prune: Annotated[bool, typer.Option(help="Remove indexed articles whose files are gone.")] = False,
+    timeout: TimeoutOpt = 20.0,
     index: IndexOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Add new and changed articles to the index; unchanged ones are skipped."""
+    """Add new and changed articles (files, web pages, feed items) to the index; unchanged ones are skipped."""
+    args, feeds = list(paths or []), list(feed or [])
+    if not args and not feeds:
+        raise UsageError("nothing to ingest - give files, folders, URLs or --feed URL (see newsdesk ingest --help)")
+    urls = [arg for arg in args if _is_url(arg)]
+    web = _web(urls, feeds, timeout)
+    defaults = articles.batch_defaults(source, parse_day(date, "--date"))
     settings = _settings(config, index)
     try:
         field_map = parse_fields(fields) if fields else None
@@ -72,34 +136,71 @@ def ingest(
     with RichProgress(err) as progress:
         try:
             report = articles.add_articles(
-                paths, settings, fields=field_map, prune=prune, progress=progress,
-                notify=lambda message: err.print(message, markup=False, highlight=False),
+                [Path(arg) for arg in args if not _is_url(arg)], settings, fields=field_map, prune=prune,
+                progress=progress, notify=lambda message: err.print(message, **_ERR_KW), web=web, defaults=defaults,
             )
         except KeyboardInterrupt:
             raise NewsdeskError(
                 "interrupted - the index is consistent; run the same command again to finish", EXIT_INTERRUPTED
             ) from None
-    if report.recovered:
-        out.print(f"recovered {len(report.recovered)} article(s) left half-written by an interrupted ingest")
-    for where, reason in report.skipped:
-        err.print(f"skipped {where}: {reason}", markup=False, highlight=False)
-    for where, reason in report.failed:
-        err.print(f"failed  {where}: {reason}", markup=False, highlight=False)
-    out.print(
-        f"added {len(report.added)}, updated {len(report.updated)}, "
-        f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}, "
-        f"failed {len(report.failed)}"
-        + (f", pruned {len(report.pruned)}" if prune else "")
-        + f" ({report.chunks_written} chunks written)",
-        highlight=False,
-    )
+    _print_lines(report, err)
+    out.print(_summary(report, prune), highlight=False)
     if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def watch(
+    targets: Annotated[list[str], typer.Argument(
+        help="Folders or files to keep indexed, and feeds: URLs, or .rss/.atom/.xml files.", show_default=False)],
+    interval: Annotated[float, typer.Option(help="Seconds from the start of one round to the next.")] = 300.0,
+    rounds: Annotated[Optional[int], typer.Option(help="Stop after this many rounds (default: run until Ctrl-C).",
+                                                  show_default=False)] = None,
+    source: SourceOpt = None,
+    date: DateOpt = None,
+    prune: Annotated[bool, typer.Option(help="Remove indexed articles whose files are gone.")] = False,
+    timeout: TimeoutOpt = 20.0,
+    index: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Keep folders and feeds indexed: ingest them again every --interval seconds (new and changed articles only)."""
+    if not interval > 0:
+        raise UsageError(f"--interval: {interval:g} is not a number of seconds above 0")
+    if rounds is not None and rounds < 1:
+        raise UsageError(f"--rounds: {rounds} is not a number of rounds - give 1 or more, or leave it out")
+    feeds = [t for t in targets if _is_url(t) or Path(t).suffix.lower() in articles.FEED_SUFFIXES]
+    web = _web([], feeds, timeout)
+    defaults = articles.batch_defaults(source, parse_day(date, "--date"))
+    settings = _settings(config, index)
+    out = Console(soft_wrap=True, highlight=False)
+    err = Console(stderr=True, soft_wrap=True)
+    shown: set[str] = set()
+    done = 0
+    last_ok = True
+    try:
+        for turn in articles.watch(
+            [Path(t) for t in targets if t not in feeds], settings, interval=interval, rounds=rounds, web=web,
+            defaults=defaults, prune=prune, notify=lambda message: err.print(message, **_ERR_KW),
+        ):
+            done = turn.number
+            stamp = datetime.now().strftime("%H:%M:%S")
+            if turn.report is None:
+                out.print(f"{stamp} round {turn.number}: nothing indexed - {turn.error}", markup=False)
+                last_ok = False
+                continue
+            shown = _print_lines(turn.report, err, skip=shown)
+            out.print(f"{stamp} round {turn.number}: {_summary(turn.report, prune)}", markup=False)
+            last_ok = turn.report.ok
+    except KeyboardInterrupt:
+        out.print(f"stopped after {done} round(s) - the index is consistent", markup=False)
+        return
+    if not last_ok:
         raise typer.Exit(EXIT_FAILED)
 
 
 LLMOpt = Annotated[
     Optional[str],
-    typer.Option("--llm", help="LLM backend: local, tiny, openai, ollama or fake [env NEWSDESK_LLM].", show_default=False),
+    typer.Option("--llm", help="LLM backend: local, tiny, openai, ollama or fake (env NEWSDESK_LLM).", show_default=False),
 ]
 
 
@@ -108,10 +209,12 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer object as JSON.")] = False,
     since: Annotated[
-        Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or after this date.")
+        Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or after this date "
+                                    "(undated articles are left out as soon as --since or --until is set).")
     ] = None,
     until: Annotated[
-        Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or before this date.")
+        Optional[str], typer.Option(metavar="YYYY-MM-DD", help="Only articles published on or before this date "
+                                    "(undated articles are left out too).")
     ] = None,
     source: Annotated[
         Optional[list[str]], typer.Option(help="Only articles from this publisher (repeatable).")
@@ -149,7 +252,7 @@ def ask(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens it to the network.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
-    auth: Annotated[Optional[str], typer.Option(help="USER:PASS to require a login [env NEWSDESK_UI_AUTH].", show_default=False)] = None,
+    auth: Annotated[Optional[str], typer.Option(help="USER:PASS to require a login (env NEWSDESK_UI_AUTH).", show_default=False)] = None,
     insecure_no_auth: Annotated[bool, typer.Option(
         "--insecure-no-auth",
         help="Allow a --host beyond this machine without a login (anyone reaching the port may add articles).",
@@ -172,7 +275,7 @@ def index_stats(
     index: IndexOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Articles, chunks, sources, date range and size of the index."""
+    """Articles, chunks, sources, date range, undated articles and size of the index."""
     stats = articles.stats(_settings(config, index))
     if as_json:
         print(json.dumps(asdict(stats), ensure_ascii=False))
@@ -190,6 +293,7 @@ def index_stats(
         out.print(f"  ... and {len(stats.sources) - 10} more")
     dates = f"{stats.first_date} .. {stats.last_date}" if stats.first_date else "(no dates)"
     out.print(f"dates:      {dates}")
+    out.print(f"undated:    {stats.undated}" + (" (left out whenever a date filter is set)" if stats.undated else ""))
     size = f"{stats.size_bytes / 1e6:.1f} MB" if stats.size_bytes is not None else "(on the server)"
     out.print(f"on disk:    {size}")
 

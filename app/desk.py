@@ -95,6 +95,14 @@ class Desk:
         """The header line: LLM and article count."""
         return render.header(self.llm_name(), articles.overview(self.settings).articles)
 
+    def date_note(self, since: str | float | None = None, until: str | float | None = None) -> str:
+        """What the date filter does with undated articles: included until From or To is set."""
+        undated = articles.overview(self.settings).undated
+        what = f"{undated} undated article{'' if undated == 1 else 's'}"
+        if since not in (None, "") or until not in (None, ""):
+            return f"Dated articles only: {what} left out while From or To is set."
+        return f"All dates, {what} included; setting From or To leaves undated articles out."
+
     def publisher_choices(self) -> list[tuple[str, str]]:
         """(label with article count, publisher) for the publisher filter, read from the index."""
         return [(f"{name} ({n})", name) for name, n in articles.overview(self.settings).sources.items()]
@@ -185,16 +193,28 @@ class Desk:
         return (Path(self.settings.index) / "uploads").resolve()
 
     def add_files(
-        self, files: list[str], progress: Callable[[float, str], None] | None = None, *, user: str | None = None
+        self,
+        files: list[str],
+        progress: Callable[[float, str], None] | None = None,
+        *,
+        user: str | None = None,
+        source: str | None = None,
+        date: str | float | None = None,
     ) -> str:
         """Copy uploaded files into the upload folder and ingest them; a short report (text).
 
         `user` is who is signed in; when the server requires a login and nobody is, nothing
         is written (the server refuses such requests before this; this is the second lock).
+        `source` and `date` (the form's optional Source and Date fields) are the publisher
+        and publication date of the files that give none, as `ingest --source --date`.
         """
         if self.login_required and not user:
             log.warning("refused an upload from a request that is not signed in")
             return "refused: sign in to add articles"
+        try:
+            defaults = articles.batch_defaults(source, parse_day(date, "Date"), "Date")
+        except NewsdeskError as exc:
+            return f"nothing indexed: {exc.message}"
         progress = progress or (lambda fraction, desc: None)
         folder = self.upload_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -223,7 +243,7 @@ class Desk:
             kept.append(dest)
         if kept:
             try:
-                report = articles.add_articles(kept, self.settings, progress=_UploadProgress(progress))
+                report = articles.add_articles(kept, self.settings, progress=_UploadProgress(progress), defaults=defaults)
             except Exception as exc:  # e.g. the index is unreachable: one line, not a traceback
                 return "\n".join([f"nothing indexed: {problem(exc, 'upload')}", *lines])
             for where, reason in report.skipped:

@@ -50,6 +50,7 @@ def build_ui(desk: Desk) -> gr.Blocks:
                     with gr.Row():
                         since = gr.DateTime(label="From", include_time=False, type="string", elem_id="nd-since")
                         until = gr.DateTime(label="To", include_time=False, type="string", elem_id="nd-until")
+                    undated_note = gr.Markdown(desk.date_note, elem_id="nd-undated")
                     publishers = gr.Dropdown(
                         label="Publishers", multiselect=True, choices=[], elem_id="nd-publishers"
                     )
@@ -60,6 +61,15 @@ def build_ui(desk: Desk) -> gr.Blocks:
                         file_types=list(_suffixes()),
                         elem_id="nd-upload",
                     )
+                    with gr.Row():
+                        upload_source = gr.Textbox(
+                            label="Source (optional)", placeholder="Publisher, for files that name none",
+                            max_lines=1, max_length=200, elem_id="nd-upload-source",
+                        )
+                        upload_date = gr.DateTime(
+                            label="Date (optional)", include_time=False, type="string", elem_id="nd-upload-date",
+                            info="Publication date, for files that give none",
+                        )
                     add = gr.Button("Index these files", elem_id="nd-add")
                     added = gr.Textbox(label="Indexing report", lines=4, interactive=False, elem_id="nd-added")
             with gr.Column(scale=2):
@@ -86,10 +96,17 @@ def build_ui(desk: Desk) -> gr.Blocks:
             fresh = desk.new_chat()
             return fresh, [], gr.update(choices=[], value=None), desk.sources(fresh), ""
 
-        def upload(paths: list[str] | None, request=None, progress=gr.Progress()):
+        # Gradio hands the request in by its annotation (set below), the inputs fill the other
+        # parameters in order: files, the form's Source and Date, the filters' From and To.
+        def upload(
+            paths: list[str] | None, request=None, source: str | None = None, day: Any = None, a: Any = None,
+            b: Any = None, progress=gr.Progress(),
+        ):
             user = getattr(request, "username", None)
-            report = desk.add_files(list(paths or []), lambda f, d: progress(f, desc=d), user=user)
-            return report, desk.header(), gr.update(choices=desk.publisher_choices()), None
+            report = desk.add_files(
+                list(paths or []), lambda f, d: progress(f, desc=d), user=user, source=source, date=day
+            )
+            return report, desk.header(), gr.update(choices=desk.publisher_choices()), None, desk.date_note(a, b)
 
         # Gradio hands the request to the parameter annotated gr.Request; under
         # `from __future__ import annotations` that annotation would be a string naming `gr`,
@@ -113,13 +130,15 @@ def build_ui(desk: Desk) -> gr.Blocks:
         chat.clear(start_over, None, [session, chat, choose, panel, question], api_visibility="private")
         add.click(
             upload,
-            [files],
-            [added, header, publishers, files],
+            [files, upload_source, upload_date, since, until],
+            [added, header, publishers, files, undated_note],
             concurrency_id=ENGINE_QUEUE,
             concurrency_limit=1,
             api_visibility="private",
         )
         ui.load(refresh, None, [header, publishers], api_visibility="private")
+        for bound in (since, until):
+            bound.change(desk.date_note, [since, until], [undated_note], api_visibility="private")
 
         def ask(question: str, since: str = "", until: str = "", sources: list[str] | None = None) -> dict:
             """Answer `question` from the indexed articles: the Answer object (ARCHITECTURE.md) as JSON,

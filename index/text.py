@@ -1,7 +1,8 @@
 """Shared text helpers: words, stop words, Snowball stems, month names and dates.
 
 Keyword search (BM25 terms, `Tokenizer`) and the answer side - sentence selection, the
-support check and the fake LLM (`content_terms`, `specifics`) - read text through here.
+support check and the fake LLM (`content_terms`, `specifics`, `read_terms`) - read text
+through here.
 Both stem with Snowball English (PyStemmer); they differ on purpose in what they keep:
 BM25 drops bm25s' stop list and splits "5.2" into "5" and "2", the support check keeps
 numbers whole, acronyms ("US", "IT") and the month "May".
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import cache
 
@@ -117,6 +119,135 @@ def specifics(text: str) -> set[str]:
         elif tok[0].isupper() and i > 0 and _is_content(tok):
             out.add(_term(tok))
     return out
+
+
+# -- terms in order: what the support check compares, with where they stand ------------
+
+# Snowball leaves irregular forms alone; these verbs also say the same thing in news copy.
+_SAME_AS = {
+    "rose": "rise", "risen": "rise", "climb": "rise", "increas": "rise", "jump": "rise", "gain": "rise",
+    "rais": "rise", "grow": "rise", "grew": "rise", "grown": "rise", "surg": "rise", "soar": "rise", "up": "rise",
+    "fell": "fall", "fallen": "fall", "drop": "fall", "declin": "fall", "slid": "fall", "slide": "fall",
+    "slip": "fall", "sank": "fall", "sink": "fall", "plung": "fall", "tumbl": "fall", "decreas": "fall",
+    "lower": "fall", "reduc": "fall", "cut": "fall", "shrank": "fall", "shrink": "fall", "down": "fall",
+    "led": "lead", "head": "lead", "spent": "spend", "paid": "pay", "sold": "sell", "bought": "buy",
+    "purchas": "buy", "began": "start", "begun": "start", "begin": "start", "made": "make", "took": "take",
+    "taken": "take", "gave": "give", "given": "give", "held": "hold", "won": "win", "lost": "lose",
+    "met": "meet", "requir": "need", "bar": "ban", "prohibit": "ban", "suspend": "halt", "paus": "halt",
+}
+_NEGATORS = frozenset("not no never cannot without nothing none neither nor nobody".split())
+# Adverbs between a negator and what it denies: "not yet tested", "cannot quickly replace".
+_SCOPE_SKIP = frozenset("yet quickly fully always ever even still really necessarily immediately already longer only".split())
+_CLAUSE_WORDS = frozenset("while whereas but although though however".split())
+_CLAUSE_MARKS = frozenset(";:()\u2013\u2014") | {"--", "-"}
+_PIECE = re.compile(WORD.pattern + r"|--|[;:(),\u2013\u2014]|(?<=\s)-(?=\s)")
+_CLAUSE_GAP = 4  # a clause boundary weighs as much as four words
+
+
+@dataclass
+class Term:
+    """One content word, number or name of a text, where it stands."""
+
+    term: str  # the stem (irregular forms and interchangeable verbs read as one)
+    kind: str  # "num" (numbers and months), "name" or "word"
+    pos: int  # index among the text's terms
+    clause: int  # clauses are cut at ; : ( ) dashes and while/whereas/but/although
+    run: int  # which run of capitalised words a name belongs to, else -1
+    raw: str
+
+
+@dataclass
+class TermText:
+    """A text's terms in order, and what each negator in it denies."""
+
+    tokens: list[Term]
+    denied: list[list[str]]  # per negator: the terms it denies, first the one it applies to
+
+    def terms(self) -> set[str]:
+        """The set of terms."""
+        return {t.term for t in self.tokens}
+
+    def runs(self) -> list[list[Term]]:
+        """The names, each a run of capitalised words."""
+        runs: dict[int, list[Term]] = {}
+        for tok in self.tokens:
+            if tok.run >= 0:
+                runs.setdefault(tok.run, []).append(tok)
+        return list(runs.values())
+
+
+def canonical_term(token: str) -> str:
+    """The term of one `WORD` token as `read_terms` gives it."""
+    term = _number(token) if token[0].isdigit() else _term(token)
+    return _SAME_AS.get(term, term)
+
+
+def _pieces(text: str) -> list[str]:
+    return [m.group() for m in _PIECE.finditer(text.replace("\u2019", "'"))]
+
+
+def _kept(piece: str) -> bool:
+    return piece[0].isdigit() or _is_content(piece)
+
+
+def names_in(texts: list[str]) -> set[str]:
+    """Terms that are names wherever they stand in these texts, even first in a sentence.
+
+    A capital inside a sentence makes a name; a capitalised first word is a name too
+    unless the texts also write it in lower case ("Copper prices..." vs "China said...").
+    """
+    names, common, first = set(), set(), set()
+    for text in texts:
+        words = [p for p in _pieces(text) if p[0].isalnum() and _kept(p)]
+        for i, word in enumerate(words):
+            if word[0].islower():
+                common.add(canonical_term(word))
+            elif i and word[0].isupper():
+                names.add(canonical_term(word))
+            elif word[0].isupper():
+                first.add(canonical_term(word))
+    return names | (first - common)
+
+
+def read_terms(text: str, names: set[str]) -> TermText:
+    """The text's terms with their kind, position, clause and name run; what negators deny."""
+    pieces = _pieces(text)
+    toks: list[Term] = []
+    denied: list[list[str]] = []
+    clause, runs, first, in_run, scope_left = 0, 0, True, False, 0
+    for i, piece in enumerate(pieces):
+        low = piece.lower()
+        if piece in _CLAUSE_MARKS or low in _CLAUSE_WORDS or piece == ",":
+            clause += piece != ","
+            in_run, scope_left = False, 0
+            continue
+        if low in _NEGATORS or low.endswith("n't") or (low == "yet" and pieces[i + 1:i + 2] == ["to"]):
+            denied.append([])
+            in_run, scope_left, first = False, 4, False
+            continue
+        if not _kept(piece):
+            in_run, first = False, False
+            continue
+        term = canonical_term(piece)
+        if piece[0].isdigit() or low in MONTH_NAMES:
+            kind = "num"
+        elif piece[0].isupper() and (not first or piece.isupper() or term in names):
+            kind = "name"
+        else:
+            kind = "word"
+        if kind == "name" and not in_run:
+            runs += 1
+        in_run, first = kind == "name", False
+        toks.append(Term(term, kind, len(toks), clause, runs if kind == "name" else -1, piece))
+        if scope_left and low not in _SCOPE_SKIP:
+            denied[-1].append(term)
+            scope_left -= 1
+    return TermText(toks, denied)
+
+
+def term_distance(a: Term, b: Term) -> int:
+    """How far apart two terms of one text stand, a clause boundary counting as four terms."""
+    return abs(a.pos - b.pos) + _CLAUSE_GAP * abs(a.clause - b.clause)
 
 
 # -- keyword-search terms --------------------------------------------------------------

@@ -12,8 +12,9 @@ from ingest.safe_text import escape_unsafe
 class RawArticle:
     """One article as a reader found it, before cleaning.
 
-    `path` is the resolved file it came from; `locator` says where inside the file
-    (e.g. "line 3" of a JSONL file), empty for one-article files.
+    `path` is the resolved file it came from ("" for a web page or a feed item);
+    `locator` says where inside the file (e.g. "line 3" of a JSONL file), empty for
+    one-article files and web pages.
     """
 
     text: str
@@ -28,8 +29,10 @@ class RawArticle:
 
     @property
     def where(self) -> str:
-        """The file (and line) this article came from, for messages: one safe line, with
-        control characters in the name escaped ("\\n", "\\x1b")."""
+        """The file (and line) this article came from, or its URL, for messages: one safe
+        line, with control characters in the name escaped ("\\n", "\\x1b")."""
+        if not self.path:
+            return escape_unsafe(self.locator or self.url)
         return where_label(self.path, self.locator)
 
 

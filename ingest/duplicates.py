@@ -42,7 +42,7 @@ class SameText:
         if other_id is None:
             return None
         other = self._known[other_id]
-        if (other.path, other.locator) == (record.path, record.locator):
+        if other.path and (other.path, other.locator) == (record.path, record.locator):
             return None  # this file's earlier version under another id (its URL changed)
         if other.path and not os.path.exists(other.path):
             return None  # moved or renamed: the old entry is stale (--prune removes it)

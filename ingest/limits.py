@@ -52,6 +52,10 @@ MAX_AUTHOR_CHARS = 300
 # Browsers and sitemaps stop at about 2,000 characters; a longer "URL" is dropped.
 MAX_URL_CHARS = 2048
 
+# A news feed lists tens of items (often 20-100); a "feed" of thousands is an archive dump
+# or an attack, and each item may cost a page fetch.
+MAX_FEED_ITEMS = 500
+
 # Reading and preparing one file may take this long, plus some time per MB: reading and
 # preparing all of RealTimeQA's 52 MB takes 14 s here (its budget: 164 s), so the budget
 # is a backstop for a parser that goes super-linear (a crafted PDF or page).

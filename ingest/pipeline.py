@@ -1,8 +1,10 @@
 """The `ingest` command's work: read, clean, compare with the manifest, chunk, embed, write.
 
-Each file, and each record inside one, is read and prepared behind its own boundary:
-whatever goes wrong there (a limit, a parser bug, RecursionError, MemoryError) becomes
-one line in the report naming the file and the reason, and the other files are indexed.
+Articles come from files and folders, and from the web (pages at URLs, feed items; see
+web.py). Each file, each record inside one, each URL and each feed item is read and
+prepared behind its own boundary: whatever goes wrong there (a limit, a timeout, a parser
+bug, RecursionError, MemoryError) becomes one line in the report naming it and the
+reason, and the others are indexed.
 """
 
 from __future__ import annotations
@@ -20,15 +22,19 @@ from ingest.article import RawArticle, ReadError, ReadFailure, unexpected_reason
 from ingest.duplicates import SameText
 from ingest.file_access import real_path
 from ingest.limits import time_budget
+from ingest.meta_defaults import MetaDefaults, fill_in
 from ingest.prepare import ArticleRejected, chunk_article, prepare_article
 from ingest.readers import iter_files, read_file
 from ingest.safe_text import one_line
+from ingest.web import AlreadyIndexed, Note, WebSources, web_articles
 
 __all__ = [
     "ArticleRejected",
     "IngestOptions",
     "IngestReport",
+    "MetaDefaults",
     "Progress",
+    "WebSources",
     "chunk_article",
     "ingest_paths",
     "prepare_article",
@@ -80,6 +86,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # indexed, with something to say
     chunks_written: int = 0
 
     @property
@@ -102,15 +109,22 @@ def ingest_paths(
     prune: bool = False,
     progress: Progress | None = None,
     notify: Callable[[str], None] | None = None,
+    web: WebSources | None = None,
+    defaults: MetaDefaults | None = None,
 ) -> IngestReport:
-    """Bring the index in `store` in line with the articles under `paths`, as its one writer.
+    """Bring the index in `store` in line with the articles under `paths` and from `web`
+    (pages and feeds), as its one writer.
 
     The writer lease is held throughout (another writer is waited for, up to
     `options.writer_wait` seconds; `notify` hears that we wait), and what a dead writer
-    left half-written is removed first (`report.recovered`). See `_ingest`.
+    left half-written is removed first (`report.recovered`). `defaults` fill in a
+    publisher and date where an article gives none. See `_ingest`.
     """
     with store.writer(wait=options.writer_wait, notify=notify) as recovered:
-        report = _ingest(paths, store, embedder_factory, options, fields=fields, prune=prune, progress=progress)
+        report = _ingest(
+            paths, store, embedder_factory, options,
+            fields=fields, prune=prune, progress=progress, web=web or WebSources(), defaults=defaults,
+        )
         report.recovered = recovered
         if recovered and not (report.added or report.updated or report.pruned):
             refresh(store)  # the keyword cache still lists what the dead writer left
@@ -126,8 +140,10 @@ def _ingest(
     fields: dict[str, str] | None,
     prune: bool,
     progress: Progress | None,
+    web: WebSources,
+    defaults: MetaDefaults | None,
 ) -> IngestReport:
-    """Bring the index in `store` in line with the articles under `paths`.
+    """Bring the index in `store` in line with the articles under `paths` and from `web`.
 
     Unchanged articles (same content hash) are skipped without calling `embedder_factory`
     (so the model never loads); changed ones have their chunks replaced; bad files are
@@ -136,7 +152,7 @@ def _ingest(
     progress = progress or _Silent()
     report = IngestReport()
     known = store.articles()
-    scan = _Scan(known, SameText(known, lambda: store.articles(with_text=True)), report)
+    scan = _Scan(known, SameText(known, lambda: store.articles(with_text=True)), report, defaults)
 
     scanned_files: set[str] = set()
     n_files = 0
@@ -157,6 +173,15 @@ def _ingest(
             raise  # the index or settings, not this file: stop with its one line
         except Exception as exc:  # the file boundary: this file fails, the run goes on
             report.fail(where_label(where), unexpected_reason(exc))
+        progress.scanned(n_files, len(scan.seen))
+    for result in web_articles(web, lambda doc_id: doc_id in known):
+        if isinstance(result, AlreadyIndexed):
+            report.unchanged.append(result.doc_id)
+        elif isinstance(result, Note):
+            report.notes.append((result.where, one_line(result.message)))
+        else:
+            n_files += 1
+            scan.take(result)
         progress.scanned(n_files, len(scan.seen))
 
     if prune:
@@ -193,10 +218,13 @@ class _Scan:
     """What reading found: each article prepared, compared with the manifest and with the
     articles before it, and sorted into pending (to embed), unchanged, skipped or failed."""
 
-    def __init__(self, known: dict[str, ArticleRecord], same_text: SameText, report: IngestReport) -> None:
+    def __init__(
+        self, known: dict[str, ArticleRecord], same_text: SameText, report: IngestReport, defaults: MetaDefaults | None
+    ) -> None:
         self.known = known
         self.same_text = same_text
         self.report = report
+        self.defaults = defaults
         self.pending: list[ArticleRecord] = []
         self.seen: dict[str, str] = {}  # doc_id -> where it was read
 
@@ -206,6 +234,7 @@ class _Scan:
             self.report.fail(raw.where, raw.reason)
             return
         try:
+            fill_in(raw, self.defaults)
             record = prepare_article(raw)
         except (ArticleRejected, ReadError) as exc:
             self.report.fail(raw.where, str(exc))
@@ -252,7 +281,7 @@ def _embed_and_write(
             except NewsdeskError:
                 raise
             except Exception as exc:  # e.g. the sentence splitter's regex time limit: this article only
-                report.fail(where_label(record.path, record.locator), unexpected_reason(exc))
+                report.fail(where_label(record.path or record.url, record.locator), unexpected_reason(exc))
                 continue
             batch.append(record)
             chunks.extend(article_chunks)

@@ -19,7 +19,14 @@ _MIN_FALLBACK_WORDS = 20
 
 def read_html(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
     """The article in a web page, with its title, site, date, URL and author, found by trafilatura."""
-    html = file_text(path)
+    article = html_article(file_text(path))
+    article.title = article.title or title_from_filename(path)
+    yield article
+
+
+def html_article(html: str) -> RawArticle:
+    """The article in the HTML of a web page (a file or a fetched page); the title is "" when
+    the page gives none. Raises ReadError when no article text is found."""
     doc = _extract_html(html, fast=True)
     if not _doc_text(doc):
         check_time()
@@ -36,9 +43,9 @@ def read_html(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
         blocks = blocks[1:]
     if not blocks:
         raise ReadError(_NO_HTML_TEXT)
-    yield RawArticle(
+    return RawArticle(
         text="\n\n".join(blocks),
-        title=title or title_from_filename(path),
+        title=title,
         source=doc.sitename or "",
         published_at=doc.date or "",
         url=doc.url or "",

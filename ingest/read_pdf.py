@@ -19,7 +19,8 @@ _FILENAME_TITLE = re.compile(r"(?i)^(?:untitled|microsoft word\b.*|.*\.(?:docx?|
 
 
 def read_pdf(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
-    """The article in a PDF: its text as paragraphs, title, author and creation date."""
+    """The article in a PDF: its text as paragraphs, title, author, creation date, and the
+    publisher from a /Publisher (or /Company, as office suites write) document-info entry."""
     data = read_bytes(path, max_file_bytes(path))
     if not data.strip():
         raise ReadError("empty file - nothing to ingest")
@@ -54,6 +55,7 @@ def read_pdf(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
         title=title or title_from_filename(path),
         author=" ".join(str(getattr(info, "author", None) or "").split()),
         published_at=_pdf_date(info),
+        source=_info_text(info, "/Publisher") or _info_text(info, "/Company"),
     )
 
 
@@ -108,6 +110,14 @@ def _pdf_date(info: Any) -> str:
     except Exception:  # a malformed /CreationDate string
         return ""
     return created.isoformat() if created else ""
+
+
+def _info_text(info: Any, key: str) -> str:
+    try:
+        value = info.get(key) if info is not None else None
+    except Exception:  # a malformed info dictionary: no publisher
+        return ""
+    return " ".join(str(value or "").split()) if isinstance(value, str) else ""
 
 
 def _first_line(exc: Exception) -> str:

@@ -26,19 +26,75 @@ _YAML_INT_MAX_CHARS = 40
 
 
 def read_txt(path: Path, fields: dict[str, str]) -> Iterator[RawArticle]:
-    """The article in a plain-text file; a headline-like first line becomes the title."""
+    """The article in a plain-text file: a header block of "Key: value" lines at the top
+    gives metadata (see split_header_block), a headline-like first line the title."""
     text = file_text(path)
     check_lines(text, "the file")
+    article = text_article(text)
+    article.title = article.title or title_from_filename(path)
+    yield article
+
+
+def text_article(text: str) -> RawArticle:
+    """The article in plain text (a .txt file or a text/plain page): metadata from a header
+    block, the title from a headline-like first line ("" when there is none)."""
+    meta, text = split_header_block(text)
     lines = text.splitlines()
-    title = ""
+    title = meta.pop("title", "")
     for i, line in enumerate(lines):
         if not line.strip() or is_boilerplate_line(line):
             continue
-        if looks_like_title(line) and any(rest.strip() for rest in lines[i + 1 :]):
-            title = " ".join(line.split())
+        same = title and " ".join(line.split()) == " ".join(title.split())
+        if (same or (not title and looks_like_title(line))) and any(rest.strip() for rest in lines[i + 1 :]):
+            title = title or " ".join(line.split())
             text = "\n".join(lines[:i] + lines[i + 1 :])
         break
-    yield RawArticle(text=text, title=title or title_from_filename(path))
+    return RawArticle(text=text, title=title, **meta)
+
+
+# "Source: Daily Times" and the like; the value runs to the end of the line.
+_HEADER_LINE = re.compile(r"(?i)(source|publisher|date|published|url|author|title)[ \t]*:(.*)")
+_HEADER_FIELDS = {
+    "source": "source",
+    "publisher": "source",
+    "date": "published_at",
+    "published": "published_at",
+    "url": "url",
+    "author": "author",
+    "title": "title",
+}
+_MAX_HEADER_LINES = 12
+_MAX_HEADER_LINE_CHARS = 2100  # a URL of 2,048 characters and its key; longer is body text
+
+
+def split_header_block(text: str) -> tuple[dict[str, str], str]:
+    """A metadata header at the top of plain text, and the text after it.
+
+    The header is the lines before the first blank line when every one of them is
+    "Key: value" with a known key (Source/Publisher, Date/Published, URL, Author, Title;
+    any case) and text follows; otherwise there is no header and the text is unchanged
+    (so a first paragraph such as "Note: prices fell." stays body text). Returns
+    ({field: value}, the rest) with fields named as RawArticle's; a key given twice keeps
+    its first value.
+    """
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    meta: dict[str, str] = {}
+    end = start
+    while end < len(lines) and lines[end].strip():
+        line = lines[end].strip()
+        match = _HEADER_LINE.fullmatch(line) if len(line) <= _MAX_HEADER_LINE_CHARS else None
+        value = match.group(2).strip() if match else ""
+        if not value or end - start >= _MAX_HEADER_LINES:
+            return {}, text
+        meta.setdefault(_HEADER_FIELDS[match.group(1).lower()], value)
+        end += 1
+    rest = "\n".join(lines[end:])
+    if not meta or not rest.strip():
+        return {}, text
+    return meta, rest
 
 
 # --- .md -----------------------------------------------------------------------------

@@ -6,6 +6,11 @@ multiple-choice call reuses `context`):
     ctx = engine.context(question, history=..., filters=...)   # search + sentence selection
     for delta in engine.generate(ctx): ...                     # the LLM's reply, streamed
     answer = engine.verify(ctx, reply)                         # the Answer, built once
+
+A yes/no question (with `settings.verdicts`) takes a shorter road inside `generate`: the
+LLM picks Yes, No or Insufficient in one token (`prompts/verdict.txt`), the verdict is
+decided from the options' probabilities (`newsdesk.verdicts`), and the reply is the
+verdict followed by the sentence of each article involved - verified like any reply.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from newsdesk.answer import Answer, Retrieved
 from newsdesk.components import embedder_for, open_store
 from newsdesk.context import Candidate, candidates_from_hits, format_context, select_sentences
 from newsdesk.llm_errors import LLMError
-from newsdesk.llms import describe_llm_error, llm_label, make_llm
+from newsdesk.llms import describe_llm_error, llm_label, make_llm, one_word_kwargs
 from newsdesk.settings import Settings
+from newsdesk.verdicts import Reading, compose_reply, first_token_alternatives, is_yes_no, read_logprobs, read_text
 from newsdesk.verify import abstention, verify_reply
 from prompts import render
 
@@ -41,6 +47,10 @@ NO_INDEX = "no articles indexed yet - run `newsdesk ingest PATH`"
 
 class EngineError(NewsdeskError):
     """A problem the user can fix (no index, LLM unreachable...); one line."""
+
+
+class _LogprobsRefused(Exception):
+    """The backend refused a request for log-probabilities."""
 
 
 @dataclass
@@ -61,6 +71,8 @@ class Context:
     shown: list[Candidate]
     started: float  # perf_counter() when answering began (after loading)
     timings: dict[str, int] = field(default_factory=dict)
+    yes_no: bool = False  # answered by a verdict from probabilities (see newsdesk.verdicts)
+    reading: Reading | None = None  # the verdict's option probabilities, once generated
 
     @property
     def relevant(self) -> bool:
@@ -70,6 +82,10 @@ class Context:
     def prompt(self) -> list[tuple[str, str]]:
         """The answer prompt's (role, content) messages for this context."""
         return render("answer", articles=format_context(self.shown), question=self.standalone)
+
+    def verdict_prompt(self) -> list[tuple[str, str]]:
+        """The verdict prompt's (role, content) messages: the same sentences, one word asked."""
+        return render("verdict", articles=format_context(self.shown), question=self.standalone)
 
 
 def _messages(pairs: list[tuple[str, str]]):
@@ -179,13 +195,25 @@ class AnswerEngine:
         if load_ms:
             timings["load_ms"] = load_ms
         shown = select_sentences(standalone, candidates_from_hits(hits))
-        return Context(question, standalone, hits, shown, started, timings)
+        yes_no = self.settings.verdicts and is_yes_no(standalone)
+        return Context(question, standalone, hits, shown, started, timings, yes_no=yes_no)
 
     def generate(self, context: Context) -> Iterator[str]:
-        """Stream the LLM's reply to the context's prompt; nothing when the context is not relevant."""
+        """Stream the LLM's reply to the context's prompt; nothing when the context is not relevant.
+
+        A yes/no question gets the verdict reply in one piece (see `read_verdict`), unless
+        the LLM's one word named none of the options: then the answer prompt is streamed.
+        """
         if not context.relevant:
             return
         t0 = time.perf_counter()
+        if context.yes_no:
+            context.reading = self.read_verdict(context)
+            if context.reading is not None:
+                context.timings["first_token_ms"] = _ms(t0)
+                yield compose_reply(context.reading.decision(), context.standalone, context.shown)
+                context.timings["generate_ms"] = _ms(t0)
+                return
         for delta in self._stream_chat(context.prompt()):
             context.timings.setdefault("first_token_ms", _ms(t0))
             yield delta
@@ -233,11 +261,37 @@ class AnswerEngine:
         ctx = self.context(question, history=history, filters=filters)
         return self.verify(ctx, "".join(self.generate(ctx)))
 
+    def read_verdict(self, context: Context) -> Reading | None:
+        """The probabilities of Yes, No and Insufficient for the context's question.
+
+        Read from the first token's log-probabilities where the backend returns them, else
+        from the word it wrote; None when neither names an option.
+        """
+        kwargs = one_word_kwargs(self.settings)
+        try:
+            response = self._chat_response(context.verdict_prompt(), **kwargs)
+        except _LogprobsRefused:
+            response = self._chat_response(context.verdict_prompt())
+        reading = read_logprobs(first_token_alternatives(response.logprobs))
+        return reading or read_text(response.message.content or "")
+
     # -- LLM calls, with backend errors turned into one line -----------------------
 
     def chat(self, pairs: list[tuple[str, str]], **kwargs: Any) -> str:
         """One whole LLM reply to (role, content) messages; backend errors become EngineError."""
         return "".join(self._stream_chat(pairs, **kwargs))
+
+    def _chat_response(self, pairs: list[tuple[str, str]], **kwargs: Any) -> Any:
+        try:
+            return self.llm.chat(_messages(pairs), **kwargs)
+        except LLMError as exc:
+            raise EngineError(str(exc)) from None
+        except Exception as exc:
+            # An OpenAI-compatible server without log-probabilities may refuse the request
+            # (HTTP 400): it is asked again without them, and its word is read instead.
+            if kwargs.get("logprobs") and getattr(exc, "status_code", None) == 400:
+                raise _LogprobsRefused from exc
+            raise EngineError(str(describe_llm_error(exc, self.settings))) from None
 
     def _stream_chat(self, pairs: list[tuple[str, str]], **kwargs: Any) -> Iterator[str]:
         try:

@@ -33,6 +33,8 @@ _NUMBERED = re.compile(r"^\s*\[(\d+)\]\s+(\S.*?)\s*$", re.M)
 _QUESTION = re.compile(r"^\s*question:\s*(.*?)\s*$", re.M | re.I)
 _FOLLOW_UP = re.compile(r"^\s*follow-up question:\s*(.*?)\s*$", re.M | re.I)
 _WORDS_AND_SPACE = re.compile(r"\S+\s*|\s+")
+# The verdict prompt's last line (prompts/verdict.txt).
+_VERDICT_ASK = re.compile(r"^\s*reply with one word: yes, no or insufficient\.?\s*$", re.M | re.I)
 
 
 def default_fake_reply(prompt: str) -> str:
@@ -43,6 +45,9 @@ def default_fake_reply(prompt: str) -> str:
     are skipped). The sentence sharing the most content words wins (ties: the first) and
     comes back as "Sentence [n]."; with no shared content word the reply is "INSUFFICIENT".
     A condense prompt (ending in "Follow-up question: ...") gets the follow-up back unchanged.
+    A verdict prompt (ending in "Reply with one word: Yes, No or Insufficient.") gets "Yes"
+    when a numbered sentence shares at least two of the question's content words, else
+    "Insufficient" (a "No" needs a script).
     """
     questions = list(_QUESTION.finditer(prompt))
     follow_ups = list(_FOLLOW_UP.finditer(prompt))
@@ -62,6 +67,8 @@ def default_fake_reply(prompt: str) -> str:
         score = len(wanted & content_terms(match.group(2)))
         if score > 0 and (best is None or score > best[0]):
             best = (score, match.group(1), match.group(2))
+    if _VERDICT_ASK.search(prompt[questions[-1].end() :] if questions else prompt):
+        return "Yes" if best is not None and best[0] >= 2 else "Insufficient"
     if best is None:
         return "INSUFFICIENT"
     _, n, sentence = best

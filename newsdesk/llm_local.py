@@ -21,6 +21,7 @@ from llama_index.core.base.llms.types import (
     CompletionResponse,
     CompletionResponseGen,
     LLMMetadata,
+    LogProb,
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
@@ -49,6 +50,20 @@ def tiny_model_path() -> Path:
 
 def _messages_to_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
     return [{"role": m.role.value, "content": m.content or ""} for m in messages]
+
+
+def _logprobs(result: dict[str, Any]) -> list[list[LogProb]] | None:
+    """Per generated token, its top alternatives, from an OpenAI-style llama.cpp result."""
+    content = ((result.get("choices") or [{}])[0].get("logprobs") or {}).get("content")
+    if not content:
+        return None
+    out = []
+    for position in content:
+        alternatives = position.get("top_logprobs") or [position]
+        out.append(
+            [LogProb(token=a.get("token", ""), logprob=a.get("logprob", 0.0), bytes=a.get("bytes") or []) for a in alternatives]
+        )
+    return out
 
 
 class XLlamaCppLLM(CustomLLM):
@@ -157,6 +172,9 @@ class XLlamaCppLLM(CustomLLM):
         }
         if kwargs.get("stop"):
             request["stop"] = kwargs["stop"]
+        if kwargs.get("logprobs"):
+            request["logprobs"] = True
+            request["top_logprobs"] = int(kwargs.get("top_logprobs", 1))
         return request
 
     def _generate(self, request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -243,7 +261,9 @@ class XLlamaCppLLM(CustomLLM):
         """Reply to the conversation in full, with the model's own chat template."""
         request = self._request(_messages_to_dicts(self._extend_messages(list(messages))), kwargs)
         text, raw = self._generate(request)
-        return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=raw)
+        return ChatResponse(
+            message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=raw, logprobs=_logprobs(raw)
+        )
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:

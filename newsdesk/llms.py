@@ -14,7 +14,7 @@ import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.llm_errors import LLMError
 from newsdesk.llm_errors import describe_llm_error as _describe_llm_error
@@ -25,11 +25,14 @@ if TYPE_CHECKING:
 
     from newsdesk.settings import Settings
 
-__all__ = ["BACKENDS", "Backend", "LLMError", "describe_llm_error", "llm_label", "make_llm"]
+__all__ = ["BACKENDS", "Backend", "LLMError", "describe_llm_error", "llm_label", "make_llm", "one_word_kwargs"]
 
 LOCAL_LABEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 TINY_LABEL = "smollm2-135m-instruct-q4_1"
 XLLAMACPP_PIN = "xllamacpp==2026.10.11549"
+# Alternatives asked for with a one-word reply: enough to hold every spelling of the
+# options ("Yes", "yes", " Yes", "Ins"...) that carries real probability.
+TOP_LOGPROBS = 10
 
 
 @dataclass(frozen=True)
@@ -38,11 +41,13 @@ class Backend:
 
     `build(settings, notify)` returns the LLM without loading or contacting anything yet,
     and raises `LLMError` when the backend's package is missing or its settings are unusable.
+    `one_word` holds the `chat()` arguments for a one-word reply (see `one_word_kwargs`).
     """
 
     name: str
     label: Callable[[Settings], str]
     build: Callable[[Settings, Notify], LLM]
+    one_word: tuple[tuple[str, Any], ...] = ()
 
 
 def llm_label(settings: Settings) -> str:
@@ -61,6 +66,16 @@ def make_llm(settings: Settings, notify: Notify | None = None) -> LLM:
     if backend is None:
         raise LLMError(f"unknown LLM backend {settings.llm!r} - set NEWSDESK_LLM")
     return backend.build(settings, notify or _notify_stderr)
+
+
+def one_word_kwargs(settings: Settings) -> dict[str, Any]:
+    """Extra `chat()` arguments for a one-word reply whose alternatives are wanted.
+
+    llama.cpp (local, tiny) and OpenAI-compatible servers return the first token's top
+    log-probabilities when asked (`ChatResponse.logprobs`); Ollama and the fake take no such
+    arguments, and their reply's text is read instead.
+    """
+    return dict(BACKENDS[settings.llm].one_word)
 
 
 def describe_llm_error(exc: BaseException, settings: Settings) -> LLMError:
@@ -139,12 +154,15 @@ def _build_fake(settings: Settings, notify: Notify) -> LLM:
     return FakeLLM.from_file(settings.fake_llm_script)
 
 
+_LLAMA_CPP_ONE_WORD = (("max_tokens", 1), ("logprobs", True), ("top_logprobs", TOP_LOGPROBS))
+
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("local", lambda _s: LOCAL_LABEL, _build_local),
-        Backend("tiny", lambda _s: TINY_LABEL, _build_tiny),
-        Backend("openai", lambda s: s.openai_model, _build_openai),
+        Backend("local", lambda _s: LOCAL_LABEL, _build_local, _LLAMA_CPP_ONE_WORD),
+        Backend("tiny", lambda _s: TINY_LABEL, _build_tiny, _LLAMA_CPP_ONE_WORD),
+        # max_tokens is not passed: OpenAILike sends its own (llm_max_tokens) over any given.
+        Backend("openai", lambda s: s.openai_model, _build_openai, (("logprobs", True), ("top_logprobs", TOP_LOGPROBS))),
         Backend("ollama", lambda s: s.ollama_model, _build_ollama),
         Backend("fake", lambda _s: "fake", _build_fake),
     )

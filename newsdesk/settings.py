@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", description="Model name at the OpenAI-compatible endpoint.")
     ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL.")
     ollama_model: str = Field("qwen2.5:1.5b-instruct", description="Ollama model name.")
+    verdicts: bool = Field(
+        True,
+        description="Answer yes/no questions from the LLM's probabilities of Yes, No and Insufficient "
+        "(one token), citing the best sentence of each article involved; false: the free-form answer prompt.",
+    )
     fake_llm_script: Path | None = Field(
         None, description="JSON file of scripted replies for the fake LLM (tests)."
     )

@@ -1,7 +1,14 @@
-"""Check the LLM's reply: parse markers, check each claim's support, or abstain -> a Verdict."""
+"""Check the LLM's reply: parse markers, check each claim's support, or abstain -> a Verdict.
+
+Claims are checked one by one (`newsdesk.citations.support_score`): a supported answer
+sentence keeps its citations; one that isn't keeps only its supported clauses, cut back
+to their longest supported form. When nothing survives, a sentence the model cited that
+clearly answers the question is quoted; otherwise the answer is an abstention.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -85,48 +92,121 @@ def _best(claim: str, shown: list[Candidate], question: str) -> tuple[int, float
     return best, scores[best]
 
 
+Refs = list[tuple[int, bool]]  # (shown index, supported) per citation of one claim
+
+
+def _refs(claim: str, valid: list[int], shown: list[Candidate], question: str) -> Refs | None:
+    """The claim's citations when its cited sentences, or another shown one, support it."""
+    if valid and _score(claim, [shown[i].text for i in valid], question) >= SUPPORT_THRESHOLD:
+        claim_terms = content_terms(question if is_verdict(question, claim) else claim)
+        return [(i, bool(claim_terms & content_terms(shown[i].text))) for i in valid]
+    best, score = _best(claim, shown, question)
+    return [(best, True)] if score >= SUPPORT_THRESHOLD else None
+
+
+# Where an answer sentence splits into clauses that can stand alone, and where a trailing
+# detail ("on Friday, 31 October", ", who heads the forum", "in Islamabad") can be cut off.
+_COORDINATE = re.compile(r"\s*;\s*|,?\s+(?:while|whereas)\s+|,\s+(?:and|but|yet)\s+", re.IGNORECASE)
+_TRAILING = re.compile(
+    r",|\s+(?:and|which|who|whose|where|when|that|as|after|before|during|since|until|on|in|at|from|to|for|by|with|"
+    r"amid|including|according)\b|\s+\(",
+    re.IGNORECASE,
+)
+_SUBORDINATE = re.compile(r"^(if|when|while|although|though|because|as|since|after|before|unless|whether|and|but|or)\b", re.IGNORECASE)
+_DANGLING = re.compile(r"\b(the|a|an|of|to|and|or|but|than|with|by|its|their|his|her|is|are|was|were)$", re.IGNORECASE)
+_SUBJECT_START = re.compile(r"^(the|a|an|it|its|they|their|he|she|his|her|this|these|those|there)\b", re.IGNORECASE)
+
+
+def _standalone(text: str) -> bool:
+    """True when a clause can be read as a sentence: a few words, not a fragment."""
+    words = text.split()
+    return len(words) >= 3 and not _SUBORDINATE.match(text) and not _DANGLING.search(text)
+
+
+def _shortenings(clause: str) -> list[str]:
+    """The clause with trailing details cut off, longest first."""
+    cuts = sorted({m.start() for m in _TRAILING.finditer(clause) if m.start() > 0}, reverse=True)
+    out = [clause[:cut].rstrip(" ,;:-") for cut in cuts]
+    return [c for c in dict.fromkeys(out) if _standalone(c)]
+
+
+def _claim_parts(claim: str) -> list[str]:
+    """The clauses of an answer sentence that can stand alone as sentences, in order.
+
+    A piece after ", and" / ", but" that doesn't start with a subject (", and met the
+    minister") stays joined to the clause before it.
+    """
+    pieces = re.split(f"({_COORDINATE.pattern})", claim, flags=re.IGNORECASE)
+    parts = [pieces[0].strip()]
+    for sep, piece in zip(pieces[1::2], pieces[2::2]):
+        piece = piece.strip()
+        coordinated = re.search(r"\b(and|but|yet)\b", sep, re.IGNORECASE)
+        verb_phrase = coordinated and not (piece[:1].isupper() or piece[:1] in "$0123456789" or _SUBJECT_START.match(piece))
+        if piece and not verb_phrase:
+            parts.append(piece)
+        else:
+            parts[-1] = f"{parts[-1]}{sep}{piece}"
+    return [p for p in parts if p]
+
+
+def _checked(claim: str, valid: list[int], shown: list[Candidate], question: str) -> list[tuple[str, Refs, bool]]:
+    """(text, citations, supported) for one answer sentence.
+
+    Each clause that can stand alone must be supported on its own. A clause that isn't is
+    cut back to its longest supported form, or dropped; a sentence with no supported
+    clause stays whole with its citations flagged unsupported.
+    """
+    parts = _claim_parts(claim)
+    kept = []
+    for k, part in enumerate(parts):
+        for candidate in [part, *_shortenings(part)]:
+            refs = _refs(candidate, valid, shown, question)
+            if refs is not None:
+                kept.append((candidate[0].upper() + candidate[1:] if k else candidate, refs, True))
+                break
+    if len(kept) == len(parts) and all(text.lower() == part.lower() for (text, _, _), part in zip(kept, parts)):
+        merged = list(dict.fromkeys(ref for _, refs, _ in kept for ref in refs))
+        return [(claim, merged, True)]
+    return kept or [(claim, [(i, False) for i in valid], False)]
+
+
 def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
     """Check the reply against the sentences the LLM was shown (numbered from 1).
 
     Markers pointing nowhere are dropped; a claim whose cited sentences don't support it
-    is re-pointed to a shown sentence that does, else its citations are flagged
-    unsupported; an uncited claim gets the best supporting sentence when one clears the
-    threshold. No supported claim at all means abstention.
+    is re-pointed to a shown sentence that does, or cut back to its supported clauses,
+    else its citations are flagged unsupported; an uncited claim gets the best supporting
+    sentence when one clears the threshold. When no claim is supported, or the answer
+    can't be what the question asks, a cited sentence that clearly answers the question
+    is quoted instead; failing that, the answer is an abstention.
     """
     if not shown or says_insufficient(reply):
         return abstention()
     sentences_out: list[str] = []
     cited: dict[int, tuple[int, bool]] = {}  # shown index -> (public n, supported)
     any_supported = False
+    cited_by_model: list[int] = []
     for claim, markers, stop in _claims(reply):
         valid = [m - 1 for m in markers if 1 <= m <= len(shown)]
-        refs: list[tuple[int, bool]] = []
-        if valid and _score(claim, [shown[i].text for i in valid], question) >= SUPPORT_THRESHOLD:
-            claim_terms = content_terms(question if is_verdict(question, claim) else claim)
-            for i in valid:
-                refs.append((i, bool(claim_terms & content_terms(shown[i].text))))
-        else:
-            best, score = _best(claim, shown, question)
-            if score >= SUPPORT_THRESHOLD:
-                refs.append((best, True))
-            else:
-                refs.extend((i, False) for i in valid)
-        if any(ok for _, ok in refs):
-            any_supported = True
-        numbers = []
-        for i, ok in refs:
-            if i not in cited:
-                cited[i] = (len(cited) + 1, ok)
-            elif ok and not cited[i][1]:
-                cited[i] = (cited[i][0], True)
-            numbers.append(cited[i][0])
-        markers_text = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
-        sentences_out.append(f"{claim} {markers_text}{stop}" if markers_text else f"{claim}{stop}")
+        cited_by_model.extend(valid)
+        for text, refs, ok in _checked(claim, valid, shown, question):
+            any_supported = any_supported or ok
+            numbers = []
+            for i, flag in refs:
+                if i not in cited:
+                    cited[i] = (len(cited) + 1, flag)
+                elif flag and not cited[i][1]:
+                    cited[i] = (cited[i][0], True)
+                numbers.append(cited[i][0])
+            markers_text = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+            sentences_out.append(f"{text} {markers_text}{stop}" if markers_text else f"{text}{stop}")
 
-    if not any_supported:
-        return abstention()
-    if not addresses_question(question, " ".join(sentences_out), [shown[i].text for i in cited]):
-        return abstention()
+    answer = " ".join(sentences_out)
+    if not any_supported or not addresses_question(question, answer, [shown[i].text for i in cited]):
+        quote = clear_answer(question, cited_by_model, shown)
+        if quote is None:
+            return abstention()
+        answer, cited = f'"{_clause(shown[quote].text)}" [1].', {quote: (1, True)}
     citations = [
         Citation(
             n=n,
@@ -142,7 +222,40 @@ def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
         )
         for i, (n, ok) in sorted(cited.items(), key=lambda kv: kv[1][0])
     ]
-    return Verdict(answer=" ".join(sentences_out), abstained=False, citations=citations)
+    return Verdict(answer=answer, abstained=False, citations=citations)
+
+
+def _clause(text: str) -> str:
+    return " ".join(text.split()).rstrip(" .;:")
+
+
+# Text that addresses the reader rather than reports news: never quoted as an answer.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|instructions?|system prompt|assistant|reply with|respond with|you must)\b|\?\s*$", re.IGNORECASE
+)
+CLEAR_SHARE = 0.5
+
+
+def clear_answer(question: str, cited: list[int], shown: list[Candidate]) -> int | None:
+    """The sentence the model cited that clearly answers the question, else None.
+
+    Clearly: it holds most (half or more, idf-weighted over the shown sentences) of the
+    question's content terms, it is what the question asks for (`addresses_question`),
+    and it reports rather than instructs. Of several, the one holding the most.
+    """
+    asked = content_terms(question)
+    if not asked:
+        return None
+    term_sets = [content_terms(c.text) for c in shown]
+    idf = {t: math.log(1 + len(shown) / (1 + sum(t in ts for ts in term_sets))) for t in asked}
+    total = sum(idf.values())
+    clear = []
+    for i in dict.fromkeys(cited):
+        text = shown[i].text
+        share = sum(idf[t] for t in asked & term_sets[i]) / total
+        if share >= CLEAR_SHARE and addresses_question(question, text, [text]) and not _INSTRUCTION.search(text):
+            clear.append((share, -i))
+    return -max(clear)[1] if clear else None
 
 
 _QUANTITY = re.compile(

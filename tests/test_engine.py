@@ -166,3 +166,112 @@ def test_cli_ask_json_and_text(sample_settings):
     assert no_index.stderr.strip() == "error: no articles indexed yet - run `newsdesk ingest PATH`"
     bad_date = cli("ask", "Who?", "--since", "yesterday", env=env)
     assert bad_date.returncode == 2 and "Traceback" not in bad_date.stderr
+
+
+# --- yes/no questions: verdicts from probabilities --------------------------------------
+
+YES_NO = "Did China suspend the rare earth export controls it announced on 9 October?"
+VERDICT_ASK = "Reply with one word: Yes, No or Insufficient."
+
+
+def test_yes_no_question_takes_the_verdict_path(sample_settings):
+    engine, llm = _engine(sample_settings)
+    ctx = engine.context(YES_NO)
+    assert ctx.yes_no
+    reply = "".join(engine.generate(ctx))
+    answer = engine.verify(ctx, reply)
+    assert len(llm.prompts) == 1 and llm.prompts[0].rstrip().endswith(VERDICT_ASK)
+    assert ctx.reading.source == "text" and ctx.reading.decision() == "Yes"
+    assert not answer.abstained and answer.answer.startswith("Yes: ")
+    assert any("suspended" in c.sentence and c.supported for c in answer.citations)
+    _check_contract(answer, engine.store)
+    assert set(answer.timings) >= {"retrieve_ms", "first_token_ms", "generate_ms", "total_ms"}
+
+
+def test_other_questions_keep_the_answer_prompt(sample_settings):
+    engine, llm = _engine(sample_settings)
+    assert not engine.context(STRAYER).yes_no
+    engine.ask(STRAYER)
+    assert VERDICT_ASK not in llm.prompts[-1] and "INSUFFICIENT" in llm.prompts[-1]
+
+
+def test_insufficient_verdict_abstains(sample_settings):
+    engine, llm = _engine(sample_settings, [{"match": "Reply with one word", "reply": "Insufficient"}])
+    answer = engine.ask(YES_NO)
+    assert answer.abstained and answer.citations == [] and answer.answer == ABSTAIN_TEXT
+    assert len(llm.prompts) == 1
+
+
+def test_no_verdict_cites_the_same_sentences(sample_settings):
+    engine, _ = _engine(sample_settings, [{"match": "Reply with one word", "reply": "No"}])
+    answer = engine.ask(YES_NO)
+    assert answer.answer.startswith("No: ") and answer.citations
+    _check_contract(answer, engine.store)
+
+
+def test_stream_yields_the_verdict_reply_then_the_answer(sample_settings):
+    engine, _ = _engine(sample_settings)
+    items = list(engine.stream(YES_NO))
+    assert isinstance(items[-1], Answer) and items[:-1] and items[0].startswith("Yes: ")
+
+
+def test_verdicts_off_restores_the_answer_prompt(sample_settings, monkeypatch):
+    monkeypatch.setenv("NEWSDESK_VERDICTS", "false")
+    off = load_settings(None, index=sample_settings.index, embedder="fake", llm="fake")
+    assert off.verdicts is False
+    engine, llm = _engine(off)
+    answer = engine.ask(YES_NO)
+    assert len(llm.prompts) == 1 and VERDICT_ASK not in llm.prompts[0]
+    assert not engine.context(YES_NO).yes_no
+    assert not answer.answer.startswith("Yes")  # the fake's default reply: a copied sentence
+
+
+def test_unreadable_verdict_falls_back_to_the_answer_prompt(sample_settings):
+    engine, llm = _engine(sample_settings, [{"match": "Reply with one word", "reply": "Maybe so."}])
+    answer = engine.ask(YES_NO)
+    assert len(llm.prompts) == 2 and VERDICT_ASK not in llm.prompts[1]
+    assert not answer.abstained and "suspended" in answer.answer
+
+
+def test_verdict_from_logprobs_when_the_backend_returns_them(sample_settings):
+    import math
+
+    from llama_index.core.base.llms.types import LogProb
+
+    seen: list[dict] = []
+
+    class LogprobFake(FakeLLM):
+        def chat(self, messages, **kwargs):
+            seen.append(kwargs)
+            response = super().chat(messages, **kwargs)
+            alternatives = [("Yes", 0.3), ("No", 0.25), ("Ins", 0.4), ("The", 0.05)]
+            response.logprobs = [[LogProb(token=t, logprob=math.log(p)) for t, p in alternatives]]
+            return response
+
+    engine = AnswerEngine(sample_settings, llm=LogprobFake())
+    ctx = engine.context(YES_NO)
+    reply = "".join(engine.generate(ctx))
+    assert ctx.reading.source == "logprobs" and ctx.reading.probs["Insufficient"] == pytest.approx(0.4 / 0.95)
+    # Insufficient beats Yes and No but stays under the calibrated cut: the likelier of the two.
+    assert reply.startswith("Yes: ")
+    assert seen == [{}]  # the fake backend takes no log-probability arguments
+
+
+def test_server_refusing_logprobs_is_asked_again_for_the_word(sample_settings, monkeypatch):
+    class Refused(Exception):
+        status_code = 400
+
+    calls: list[dict] = []
+
+    class StrictFake(FakeLLM):
+        def chat(self, messages, **kwargs):
+            calls.append(kwargs)
+            if kwargs.get("logprobs"):
+                raise Refused("logprobs is not supported")
+            return super().chat(messages, **kwargs)
+
+    monkeypatch.setattr("newsdesk.engine.one_word_kwargs", lambda settings: {"logprobs": True, "top_logprobs": 10})
+    engine = AnswerEngine(sample_settings, llm=StrictFake())
+    answer = engine.ask(YES_NO)
+    assert calls == [{"logprobs": True, "top_logprobs": 10}, {}]
+    assert answer.answer.startswith("Yes: ")

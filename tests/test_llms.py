@@ -4,6 +4,7 @@ HTTP server, error messages, and the local model cache (with tiny fake parts).""
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 from pathlib import Path
@@ -13,8 +14,9 @@ from llama_index.core.llms import ChatMessage
 
 from newsdesk import model_cache
 from newsdesk.llm_fake import FakeLLM, default_fake_reply
-from newsdesk.llms import LLMError, describe_llm_error, llm_label, make_llm
+from newsdesk.llms import LLMError, describe_llm_error, llm_label, make_llm, one_word_kwargs
 from newsdesk.settings import load_settings
+from newsdesk.verdicts import first_token_alternatives, read_logprobs, read_text
 from tests.fake_openai_server import serve_fake_openai
 
 PROMPT = """Answer from the numbered sentences only.
@@ -64,6 +66,12 @@ def test_fake_default_rule_skips_worked_examples_before_the_last_question():
 def test_fake_default_rule_repeats_a_follow_up_question():
     prompt = "Conversation:\nUser: Who led it?\nAssistant: Strayer [1].\nFollow-up question: what did he say?\n"
     assert default_fake_reply(prompt) == "what did he say?"
+
+
+def test_fake_default_rule_for_the_verdict_prompt():
+    verdict = PROMPT.replace("Answer:", "Reply with one word: Yes, No or Insufficient.")
+    assert default_fake_reply(verdict) == "Yes"  # a sentence shares two question words
+    assert default_fake_reply(verdict.replace("Which metals did the officials discuss exporting?", "Who won the match?")) == "Insufficient"
 
 
 def test_fake_script_rules_win_and_strings_go_in_order():
@@ -156,6 +164,53 @@ def test_openai_stream_chat(tmp_path, openai_server):
     assert chunks[-1].message.content == "Copper and antimony [2]. (2 messages)"
     assert "".join(c.delta or "" for c in chunks) == chunks[-1].message.content
     assert openai_server.requests[-1]["stream"] is True
+
+
+def _with_logprobs(plain, alternatives):
+    def completion(model, text):
+        out = plain(model, text)
+        top = [{"token": t, "logprob": math.log(p), "bytes": list(t.encode())} for t, p in alternatives]
+        out["choices"][0]["logprobs"] = {"content": [{**top[0], "top_logprobs": top}]}
+        return out
+
+    return completion
+
+
+def test_openai_one_word_reply_asks_for_and_returns_logprobs(tmp_path, monkeypatch):
+    import tests.fake_openai_server as fake_server
+
+    monkeypatch.setattr(fake_server, "_completion", _with_logprobs(fake_server._completion, [("No", 0.7), ("Yes", 0.2), ("Ins", 0.1)]))
+    with serve_fake_openai(reply=lambda msgs: "No") as srv:
+        settings = _openai_settings(tmp_path, srv)
+        response = make_llm(settings).chat([ChatMessage(role="user", content="Yes or no?")], **one_word_kwargs(settings))
+        assert srv.requests[-1]["logprobs"] is True and srv.requests[-1]["top_logprobs"] == 10
+    reading = read_logprobs(first_token_alternatives(response.logprobs))
+    assert reading.source == "logprobs" and reading.probs == pytest.approx({"Yes": 0.2, "No": 0.7, "Insufficient": 0.1})
+
+
+def test_openai_server_without_logprobs_leaves_the_word_to_read(tmp_path):
+    with serve_fake_openai(reply=lambda msgs: "Insufficient") as srv:
+        settings = _openai_settings(tmp_path, srv)
+        response = make_llm(settings).chat([ChatMessage(role="user", content="Yes or no?")], **one_word_kwargs(settings))
+    assert response.logprobs is None and first_token_alternatives(response.logprobs) == []
+    assert read_text(response.message.content).decision() == "Insufficient"
+
+
+def test_one_word_kwargs_per_backend(tmp_path):
+    assert one_word_kwargs(_settings(tmp_path)) == {"max_tokens": 1, "logprobs": True, "top_logprobs": 10}
+    assert one_word_kwargs(_settings(tmp_path, llm="tiny")) == one_word_kwargs(_settings(tmp_path))
+    assert one_word_kwargs(_settings(tmp_path, llm="ollama")) == {} == one_word_kwargs(_settings(tmp_path, llm="fake"))
+
+
+def test_local_logprobs_become_llamaindex_logprobs():
+    from newsdesk.llm_local import _logprobs
+
+    result = {"choices": [{"message": {"content": "No"}, "logprobs": {"content": [
+        {"token": "No", "logprob": -0.5, "bytes": [78, 111], "top_logprobs": [
+            {"token": "No", "logprob": -0.5, "bytes": [78, 111]}, {"token": "Yes", "logprob": -1.2, "bytes": [89, 101, 115]}]}]}}]}
+    logprobs = _logprobs(result)
+    assert [(lp.token, lp.logprob) for lp in logprobs[0]] == [("No", -0.5), ("Yes", -1.2)]
+    assert _logprobs({"choices": [{"message": {"content": "No"}}]}) is None
 
 
 def test_openai_without_key_sends_a_placeholder(tmp_path):

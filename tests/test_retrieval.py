@@ -138,7 +138,18 @@ def test_filters_hold_on_dense_bm25_and_hybrid(hybrid, sample_index, filters, ex
     assert fused and {h.chunk_id for h in fused} <= expected
 
 
-def test_undated_articles_are_excluded_by_date_filters(hybrid):
+def test_undated_articles_are_excluded_by_date_filters(tmp_path):
+    # Every sample article has a date: beside them, one that has none.
+    from newsdesk.settings import load_settings
+
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLE, folder)
+    (folder / "cobalt-undated.txt").write_text(
+        "Cobalt traders wait for Congo export quotas\n\nTraders said Congo's cobalt export quotas would keep "
+        "prices high while refiners in China drew down their stocks.\n", encoding="utf-8")
+    settings = load_settings(None, index=tmp_path / "index", embedder="fake")
+    assert add_articles([folder], settings, embedder_factory=_fake).ok
+    hybrid = HybridRetriever(IndexStore(settings.store_options()), FakeEmbedder(), top_k=8)
     hits = hybrid.search("cobalt export quotas Congo", SearchFilters(since=date(2000, 1, 1)), top_k=50)
     assert hits and all(h.published_ts is not None for h in hits)
     unfiltered = hybrid.search("cobalt export quotas Congo", top_k=3)

@@ -68,7 +68,8 @@ def _upload_and_index(client: httpx.Client, upload_fn: int, name: str) -> list[i
     path = sent.json()[0] if sent.status_code == 200 else "/etc/hostname"
     session = f"s{time.monotonic_ns()}"
     body = {
-        "data": [[{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}]],
+        # The files, then the form's Source and Date and the filters' From and To (all empty).
+        "data": [[{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}], "", None, None, None],
         "fn_index": upload_fn, "session_hash": session, "event_data": None, "trigger_id": None,
     }
     joined = client.post("/gradio_api/queue/join", json=body)

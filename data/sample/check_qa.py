@@ -5,11 +5,13 @@
 For every question: the qid is unique, the type is known, a "null" question has the
 answer "Insufficient information." and no evidence, and every other question has
 evidence.  For every evidence entry: the title names an article in this folder, the
-source/published_at/url agree with what that article's file records (empty where the
-format carries no such field: .txt files, and source/url/date of the PDF), and the
+source/published_at/url agree with what that article's file records (the header block
+of a .txt file, the /Publisher and /CreationDate of the PDF; empty where the file
+carries no such field: the url of the .txt files and of the PDF), and the
 fact is one sentence found verbatim in the article text:
 
-- .txt: everything after the title line and the blank line;
+- .txt: everything after the header block ("Source: ..." / "Date: ..." lines), the title
+  line and the blank line;
 - .md: the body after the YAML front matter;
 - .html: the <p> paragraphs inside <article>, entities decoded;
 - .jsonl: the "body" field;
@@ -87,9 +89,11 @@ def load_articles() -> dict[str, dict]:
                            file=file, lines=lines)
 
     for p in sorted(ARTICLES.glob("*.txt")):
-        title, blank, body = p.read_text(encoding="utf-8").split("\n", 2)
-        assert blank == "", f"{p.name}: second line must be blank"
-        add(title, body, file=p.name)
+        header, _, rest = p.read_text(encoding="utf-8").partition("\n\n")
+        meta = dict(line.split(": ", 1) for line in header.splitlines())
+        title, blank, body = rest.split("\n", 2)
+        assert blank == "", f"{p.name}: the line after the title must be blank"
+        add(title, body, meta.get("Source", ""), meta.get("Date", ""), meta.get("URL", ""), p.name)
     for p in sorted(ARTICLES.glob("*.md")):
         if p.name == "README.md":
             continue
@@ -117,7 +121,10 @@ def load_articles() -> dict[str, dict]:
 
         reader = pypdf.PdfReader(p)
         text = "\n".join(page.extract_text() for page in reader.pages)
-        add(reader.metadata.title, text, file=p.name, lines=text.splitlines())
+        info = reader.metadata
+        created = info["/CreationDate"]  # D:YYYYMMDD...
+        add(info.title, text, info.get("/Publisher", ""), f"{created[2:6]}-{created[6:8]}-{created[8:10]}",
+            file=p.name, lines=text.splitlines())
     return arts
 
 

@@ -11,7 +11,8 @@ sentence starts on its own line and long sentences wrap at word boundaries using
 standard Helvetica glyph widths; paragraphs are separated by extra space.  Each line
 is one text object drawn with Tj (body) or TJ (title), so text extractors such as
 pypdf return one line of text per drawn line with ordinary spaces between words.
-The /Info dictionary carries Title, Author and CreationDate (the publication date).
+The /Info dictionary carries Title, Author, CreationDate (the publication date) and
+Publisher (a custom key, which newsdesk's PDF reader takes as the article's source).
 
 The article is fictional, written for the newsdesk demo corpus.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 
 TITLE = "Rare earth separation plants outside China race to scale up"
 AUTHOR = "Thomas Herrera"
+PUBLISHER = "Rare Earth Digest"
 CREATION_DATE = "D:20251112090000Z"  # published 12 November 2025
 OUTPUT = Path(__file__).resolve().parent / "articles" / "rare-earth-separation-outside-china.pdf"
 
@@ -153,7 +155,8 @@ def build() -> bytes:
         4: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
         5: (
             f"<< /Title {pdf_string(TITLE)} /Author {pdf_string(AUTHOR)} "
-            f"/CreationDate {pdf_string(CREATION_DATE)} /Producer (newsdesk make_pdf.py) >>"
+            f"/CreationDate {pdf_string(CREATION_DATE)} /Publisher {pdf_string(PUBLISHER)} "
+            f"/Producer (newsdesk make_pdf.py) >>"
         ).encode("ascii"),
     }
     for page_id, lines in zip(page_ids, pages):
