@@ -233,27 +233,28 @@ def test_unreadable_verdict_falls_back_to_the_answer_prompt(sample_settings):
     assert not answer.abstained and "suspended" in answer.answer
 
 
-def test_verdict_from_logprobs_when_the_backend_returns_them(sample_settings):
+@pytest.mark.parametrize("insufficient, starts", [(0.05, "Yes: "), (0.9, ABSTAIN_TEXT)])
+def test_verdict_from_logprobs_when_the_backend_returns_them(sample_settings, insufficient, starts):
     import math
 
     from llama_index.core.base.llms.types import LogProb
 
     seen: list[dict] = []
+    rest = 1 - insufficient - 0.01
 
     class LogprobFake(FakeLLM):
         def chat(self, messages, **kwargs):
             seen.append(kwargs)
             response = super().chat(messages, **kwargs)
-            alternatives = [("Yes", 0.3), ("No", 0.25), ("Ins", 0.4), ("The", 0.05)]
+            alternatives = [("Yes", rest * 0.6), ("No", rest * 0.4), ("Ins", insufficient), ("The", 0.01)]
             response.logprobs = [[LogProb(token=t, logprob=math.log(p)) for t, p in alternatives]]
             return response
 
     engine = AnswerEngine(sample_settings, llm=LogprobFake())
     ctx = engine.context(YES_NO)
-    reply = "".join(engine.generate(ctx))
-    assert ctx.reading.source == "logprobs" and ctx.reading.probs["Insufficient"] == pytest.approx(0.4 / 0.95)
-    # Insufficient beats Yes and No but stays under the calibrated cut: the likelier of the two.
-    assert reply.startswith("Yes: ")
+    answer = engine.verify(ctx, "".join(engine.generate(ctx)))
+    assert ctx.reading.source == "logprobs" and ctx.reading.probs["Insufficient"] == pytest.approx(insufficient / 0.99)
+    assert answer.answer.startswith(starts) and answer.abstained == (starts == ABSTAIN_TEXT)
     assert seen == [{}]  # the fake backend takes no log-probability arguments
 
 

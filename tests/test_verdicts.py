@@ -82,14 +82,14 @@ def test_read_text_none_without_an_option_first(reply):
     assert read_text(reply) is None
 
 
-def test_decide_insufficient_only_when_it_beats_both_and_reaches_the_threshold():
-    assert decide({"Yes": 0.2, "No": 0.2, "Insufficient": 0.6}, threshold=0.5) == "Insufficient"
-    assert decide({"Yes": 0.25, "No": 0.3, "Insufficient": 0.45}, threshold=0.5) == "No"  # beats both, below the cut
-    assert decide({"Yes": 0.45, "No": 0.1, "Insufficient": 0.45}, threshold=0.4) == "Yes"  # a tie is not beating
-    assert decide({"Yes": 0.4, "No": 0.4, "Insufficient": 0.2}) == "Yes"
-    assert decide({"Yes": 0.1, "No": 0.5, "Insufficient": 0.4}) == "No"
-    assert 1 / 3 <= INSUFFICIENT_MIN < 1
+def test_decide_insufficient_from_the_threshold_else_the_likelier_of_yes_and_no():
+    assert decide({"Yes": 0.5, "No": 0.2, "Insufficient": 0.3}, threshold=0.3) == "Insufficient"
+    assert decide({"Yes": 0.2, "No": 0.51, "Insufficient": 0.29}, threshold=0.3) == "No"
+    assert decide({"Yes": 0.4, "No": 0.4, "Insufficient": 0.2}, threshold=0.3) == "Yes"
+    assert decide({"Yes": 0.1, "No": 0.1, "Insufficient": 0.8}, threshold=0.9) == "Yes"
+    assert 0 < INSUFFICIENT_MIN < 1
     assert Reading({"Yes": 0.1, "No": 0.1, "Insufficient": 0.8}, "logprobs").decision() == "Insufficient"
+    assert Reading({"Yes": 0.9, "No": 0.1, "Insufficient": 0.0}, "logprobs").decision() == "Yes"
 
 
 def _cand(doc: str, source: str, text: str, overlap: float, start: int = 0) -> Candidate:
@@ -131,3 +131,16 @@ def test_compose_reply_is_the_verdict_then_the_cited_sentences_and_passes_verifi
     assert compose_reply("Insufficient", question, SHOWN) == "INSUFFICIENT"
     assert verify_reply(question, "INSUFFICIENT", SHOWN).abstained
     assert compose_reply("Yes", question, []) == "INSUFFICIENT"
+
+
+def test_involved_prefers_the_section_named_in_full_and_skips_weak_articles():
+    shown = [
+        _cand("h1", "FOX News - Health", "Influenza can set you up for rare but serious complications.", 0.5),
+        _cand("h2", "FOX News - Health", "GLP-1 medications carry a rare risk of serious complications.", 0.45),
+        _cand("l1", "FOX News - Lifestyle", "A pastor spoke about positive thinking and health.", 0.3),
+        _cand("l2", "FOX News - Lifestyle", "Students spoke about college life.", 0.3),
+    ]
+    question = "Does the FOX News - Health article on influenza disagree with the FOX News - Health article on GLP-1 medications?"
+    assert involved(question, shown) == [0, 1]
+    weak = [shown[0], _cand("s1", "Sporting News", "The Buffs take the first lead of the game.", 0.1)]
+    assert involved("Does the FOX News - Health article and the Sporting News report agree on influenza?", weak) == [0]
