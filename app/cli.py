@@ -15,12 +15,12 @@ from rich.console import Console
 
 from app.checks import check_question, check_sources, parse_day
 from app.server import serve as run_server
-from app.terminal import RichProgress, print_answer
+from app.interrupts import stop_requests
+from app.terminal import RichProgress, follow_answer, print_answer
 from eval.command import eval_command
 from index.errors import EXIT_FAILED, NewsdeskError, UsageError
 from ingest.readers import parse_fields
 from newsdesk import articles
-from newsdesk.answer import Answer
 from newsdesk.engine import AnswerEngine
 from newsdesk.settings import Settings, load_settings
 
@@ -30,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: typer's rich help adds a "<bool>" type column to every flag
 )
 index_app = typer.Typer(help="Inspect and edit the index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -177,22 +178,28 @@ def watch(
     shown: set[str] = set()
     done = 0
     last_ok = True
+    stopped = "stopped after {} round(s) - the index is consistent"
     try:
-        for turn in articles.watch(
-            [Path(t) for t in targets if t not in feeds], settings, interval=interval, rounds=rounds, web=web,
-            defaults=defaults, prune=prune, notify=lambda message: err.print(message, **_ERR_KW),
-        ):
-            done = turn.number
-            stamp = datetime.now().strftime("%H:%M:%S")
-            if turn.report is None:
-                out.print(f"{stamp} round {turn.number}: nothing indexed - {turn.error}", markup=False)
-                last_ok = False
-                continue
-            shown = _print_lines(turn.report, err, skip=shown)
-            out.print(f"{stamp} round {turn.number}: {_summary(turn.report, prune)}", markup=False)
-            last_ok = turn.report.ok
-    except KeyboardInterrupt:
-        out.print(f"stopped after {done} round(s) - the index is consistent", markup=False)
+        with stop_requests() as stop:
+            for turn in articles.watch(
+                [Path(t) for t in targets if t not in feeds], settings, interval=interval, rounds=rounds, web=web,
+                defaults=defaults, prune=prune, notify=lambda message: err.print(message, **_ERR_KW),
+                sleep=stop.wait, stopped=stop.is_set,
+            ):
+                done = turn.number
+                stamp = datetime.now().strftime("%H:%M:%S")
+                if turn.report is None:
+                    out.print(f"{stamp} round {turn.number}: nothing indexed - {turn.error}", markup=False)
+                    last_ok = False
+                    continue
+                shown = _print_lines(turn.report, err, skip=shown)
+                out.print(f"{stamp} round {turn.number}: {_summary(turn.report, prune)}", markup=False)
+                last_ok = turn.report.ok
+            if stop.is_set():
+                out.print(stopped.format(done), markup=False)
+                return
+    except KeyboardInterrupt:  # the second Ctrl-C, inside a round
+        out.print(stopped.format(done), markup=False)
         return
     if not last_ok:
         raise typer.Exit(EXIT_FAILED)
@@ -232,16 +239,9 @@ def ask(
     filters = articles.make_filters(
         since=first, until=last, sources=check_sources(settings, source or [], "--source")
     )
-    err = Console(stderr=True, soft_wrap=True)
-    live = not as_json and sys.stdout.isatty()
-    answer = None
-    for item in AnswerEngine(settings).stream(question, filters=filters):
-        if isinstance(item, Answer):
-            answer = item
-        elif live:
-            err.print(item, end="", markup=False, highlight=False)
-    if live:
-        err.print()
+    live = not as_json and sys.stdout.isatty()  # evidence and draft only for a person watching
+    stream = AnswerEngine(settings).stream(question, filters=filters)
+    answer = follow_answer(stream, Console(stderr=True, soft_wrap=True, highlight=False) if live else None)
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -347,7 +347,10 @@ def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
     try:
         code = app(args=argv, prog_name=prog_name, standalone_mode=False)
     except typer.TyperException as exc:  # typer's own parse errors (it carries its own click)
-        if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain help mode leaves printing it to us
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx is not None else "run `newsdesk --help`", file=sys.stderr)
+        else:
             print(f"error: {_parse_error_line(exc)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -10,7 +10,7 @@ import logging
 import re
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -18,9 +18,10 @@ from app import render
 from app.checks import check_question, check_sources, parse_day, preview
 from index.errors import NewsdeskError
 from newsdesk import articles
-from newsdesk.answer import Answer
+from newsdesk.answer import Answer, Shown
+from newsdesk.changes import answer_change
 from newsdesk.engine import AnswerEngine, Turn
-from newsdesk.llms import llm_label
+from newsdesk.llms import answers_at_once, llm_label
 from newsdesk.settings import Settings
 
 log = logging.getLogger("newsdesk.app")
@@ -37,6 +38,8 @@ class Session:
     turns: list[tuple[str, str]] = field(default_factory=list)
     shown: int | None = None  # the message whose sources the panel shows
     streaming: bool = False  # a reply is being written: only the chat changes
+    evidence: dict[int, list[dict]] = field(default_factory=dict)  # numbered sentences the LLM saw, per reply
+    changes: dict[int, str] = field(default_factory=dict)  # what the check changed in the draft, per reply
 
 
 @dataclass
@@ -57,6 +60,9 @@ class Desk:
         self._lock = threading.Lock()
         # Set when the server asks for a login: the handlers that write refuse anyone not signed in.
         self.login_required = login_required
+        # None until a warm-up starts, then "loading", then "ready" (or "cold": it failed,
+        # and the first question loads the models and shows why not).
+        self.status: str | None = None
 
     # -- the engine ------------------------------------------------------------------
 
@@ -67,14 +73,29 @@ class Desk:
                 self._engine = AnswerEngine(self.settings)
             return self._engine
 
+    def start_warm_up(self) -> threading.Thread:
+        """Mark the models as loading and run `warm_up` in a background thread."""
+        self.status = "loading"
+        thread = threading.Thread(target=self.warm_up, name="newsdesk-warm-up", daemon=True)
+        thread.start()
+        return thread
+
     def warm_up(self) -> None:
-        """Build the engine and load its models now, if there is an index; never raises."""
+        """Build the engine, load its models and run one search now, if there is an index;
+        never raises. `status` becomes "ready", or "cold" when that failed."""
+        self.status = "loading"
         try:
             with self._lock:
                 if self._engine is None:
                     self._engine = AnswerEngine(self.settings)
-                self._engine.warm_up()
+                engine = self._engine
+            engine.warm_up()
+            # The first search also pays one-offs (the vector index read into memory,
+            # the embedder's first run): paid here, not by the first question.
+            engine.retriever.search("warm up", top_k=1)
+            self.status = "ready"
         except Exception as exc:  # the first question shows the problem as one line
+            self.status = "cold"
             log.warning("models not loaded yet: %s", problem(exc, "(warm-up)"))
 
     def search_filters(self, filters: Filters, sources_name: str = "publishers"):
@@ -85,6 +106,10 @@ class Desk:
             sources=check_sources(self.settings, filters.sources or [], sources_name),
         )
 
+    def answers_at_once(self) -> int:
+        """How many questions the chat and /ask answer at once: several with a hosted LLM, else 1."""
+        return answers_at_once(self.settings)
+
     def llm_name(self) -> str:
         """The label of the LLM that answers."""
         return llm_label(self.settings)
@@ -92,8 +117,8 @@ class Desk:
     # -- header and filter choices --------------------------------------------------
 
     def header(self) -> str:
-        """The header line: LLM and article count."""
-        return render.header(self.llm_name(), articles.overview(self.settings).articles)
+        """The header line: LLM, article count and whether the models are loaded."""
+        return render.header(self.llm_name(), articles.overview(self.settings).articles, self.status)
 
     def date_note(self, since: str | float | None = None, until: str | float | None = None) -> str:
         """What the date filter does with undated articles: included until From or To is set."""
@@ -111,7 +136,11 @@ class Desk:
 
     def respond(self, question: str, session: Session, filters: Filters) -> Iterator[Session]:
         """Answer `question` in `session`: yields the session as the reply streams, and
-        once more with the verified answer (markers as links) or a one-line error."""
+        once more with the verified answer (markers as links) or a one-line error.
+
+        The evidence (`session.evidence[msg]`, Evidence as dicts, numbered as the markers)
+        is yielded as soon as the search is done, before the first token; with the answer,
+        `session.changes[msg]` says what the check changed in the draft, when it did."""
         question = (question or "").strip()
         if not question:
             return
@@ -125,12 +154,19 @@ class Desk:
             wanted = self.search_filters(filters)
             history = [Turn(q, a) for q, a in session.turns]
             for item in self.engine().stream(question, history=history, filters=wanted):
-                if isinstance(item, Answer):
+                if isinstance(item, Shown):  # before the first token: the UI shows it at once
+                    session.evidence[msg] = [asdict(e) for e in item.evidence]
+                elif isinstance(item, Answer):
                     answer = item.to_dict()
+                    change = answer_change(text, item)
+                    if change:
+                        session.changes[msg] = change
                     session.answers[msg] = answer
                     session.turns.append((question, item.answer))
                     session.shown = msg
-                    session.messages[msg]["content"] = render.answer_message(answer, msg)
+                    session.messages[msg]["content"] = render.answer_message(answer, msg, change)
+                    if self.status == "cold":  # the models loaded for this answer
+                        self.status = "ready"
                 else:
                     text += item
                     session.messages[msg]["content"] = render.streaming_message(text)
@@ -152,19 +188,25 @@ class Desk:
         citations = answer.get("citations", [])
         chosen = next((c for c in citations if c["n"] == n), citations[0] if citations else None)
         passage = None
-        if chosen is not None:
+        # A computed fact (publication order...) has no article to show a paragraph of.
+        if chosen is not None and chosen.get("doc_id") and not chosen.get("computed"):
             passage = articles.paragraph(self.settings, chosen["doc_id"], chosen["start"], chosen["end"])
-        return render.sources_panel(answer, chosen["n"] if chosen else None, passage)
+        return render.sources_panel(answer, chosen["n"] if chosen else None, passage, msg)
+
+    def drafting(self, session: Session) -> tuple[int, str] | None:
+        """(message, evidence panel) while the latest reply is drafted and its evidence is
+        known; None before the search finishes or once the reply is verified."""
+        msg = len(session.messages) - 1
+        if msg < 0 or msg in session.answers or msg not in session.evidence:
+            return None
+        return msg, render.evidence_panel(session.evidence[msg], msg)
 
     def source_choices(self, session: Session) -> list[tuple[str, str]]:
         """(label, "msg:n") for each citation of the message the panel shows."""
         answer = session.answers.get(session.shown) if session.shown is not None else None
         if not answer:
             return []
-        return [
-            (f"[{c['n']}] {c['title'] or '(untitled)'}", f"{session.shown}:{c['n']}")
-            for c in answer.get("citations", [])
-        ]
+        return [(_choice_label(c), f"{session.shown}:{c['n']}") for c in answer.get("citations", [])]
 
     def pick(self, session: Session, choice: str) -> str:
         """The sources panel for a "msg:n" choice (a clicked marker or the source list)."""
@@ -267,6 +309,14 @@ def problem(exc: Exception, question: str = "") -> str:
         return exc.message
     log.error("answering %r failed", question, exc_info=exc)
     return UNEXPECTED.format(kind=type(exc).__name__)
+
+
+def _choice_label(c: dict[str, Any], width: int = 60) -> str:
+    # Two citations of one article differ by the start of their sentence, so it comes first
+    # (the list shows one line per source).
+    sentence = " ".join(str(c.get("sentence") or "").split())
+    snippet = sentence if len(sentence) <= width else sentence[: width - 1].rstrip() + "\u2026"
+    return f"[{c['n']}] \u201c{snippet}\u201d \u2013 {c.get('title') or '(untitled)'}"
 
 
 def safe_name(name: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 
 from app.desk import Desk
 from app.guard import UPLOAD_FILES_PER_REQUEST, Guard, GuardPolicy, LoginThrottle, is_loopback, password_check
@@ -75,6 +74,9 @@ def serve(
     from starlette.middleware import Middleware
 
     desk = Desk(settings, login_required=credentials is not None)
+    # Load the models while the page starts and the first question is typed; the header
+    # says "loading models..." until they are ready, and questions wait for them.
+    desk.start_warm_up()
     ui = build_ui(desk)
     ui.queue(default_concurrency_limit=4)
     options = launch_options(desk)
@@ -99,8 +101,6 @@ def serve(
         app_kwargs={"middleware": [Middleware(Guard, policy=policy)]},
         **options,
     )
-    # Load the models while the first question is being typed; questions wait for it.
-    threading.Thread(target=desk.warm_up, name="newsdesk-warm-up", daemon=True).start()
     if block:
         print(f"newsdesk chat on http://{host}:{ui.server_port} (Ctrl-C to stop)", flush=True)
         try:

@@ -1,6 +1,8 @@
-"""The terminal side of the CLI: the ingest progress bar and an Answer printed as text."""
+"""The terminal side of the CLI: the ingest progress bar, and `ask`'s evidence, draft and Answer as text."""
 
 from __future__ import annotations
+
+from typing import Iterable
 
 from rich.console import Console
 from rich.progress import (
@@ -16,7 +18,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from newsdesk.answer import Answer
+from newsdesk.answer import Answer, Evidence, Shown
+from newsdesk.changes import answer_change
 
 
 class _RateColumn(ProgressColumn):
@@ -75,8 +78,61 @@ def print_answer(answer: Answer, console: Console) -> None:
     console.print()
     for c in answer.citations:
         flag = "" if c.supported else "  (unverified: the sentence does not clearly support the claim)"
-        console.print(Text(f"[{c.n}] ", style="bold") + Text(f"\u201c{c.sentence}\u201d") + Text(flag, style="yellow"))
+        console.print(Text.assemble((f"[{c.n}] ", "bold"), f"\u201c{c.sentence}\u201d", (flag, "yellow")))
         meta = " - ".join(p for p in (c.title, c.source, c.published_at) if p)
         console.print(Text(f"    {meta}", style="dim"))
         if c.url:
             console.print(Text(f"    {c.url}", style="dim"))
+
+
+def _header(e: Evidence) -> str:
+    return " - ".join(p for p in (e.title, e.source, e.published_at) if p) or "(untitled)"
+
+
+def print_evidence(evidence: list[Evidence], console: Console) -> None:
+    """The numbered sentences the model is shown, grouped under "Title - Publisher - Date"."""
+    if not evidence:
+        console.print(Text("No sentence in the articles is about this question.", style="dim"))
+        return
+    console.print(Text("Evidence", style="bold"))
+    current = None
+    for e in evidence:
+        if e.doc_id != current:
+            current = e.doc_id
+            console.print(Text(f"  {_header(e)}", style="dim"))
+        console.print(Text.assemble((f"    [{e.n}] ", "bold"), " ".join(e.sentence.split())))
+    console.print()
+
+
+def follow_answer(items: Iterable[Shown | str | Answer], console: Console | None = None) -> Answer:
+    """Consume `AnswerEngine.stream` and return its Answer.
+
+    With a `console` (a terminal), show the evidence as soon as it is known, then the
+    model's draft as it streams (dim, after "draft:"), then - when checking changed it -
+    the one line saying what changed and why. The verified answer itself is left to the
+    caller (`print_answer`).
+    """
+    draft: list[str] = []
+    answer = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+        elif isinstance(item, Shown):
+            if console is not None:
+                print_evidence(item.evidence, console)
+        else:
+            if console is not None:
+                if not draft:
+                    console.print(Text("draft: ", style="bold dim"), end="")
+                console.print(Text(item, style="dim"), end="")
+            draft.append(item)
+    if answer is None:  # the engine always ends with the Answer; a broken stream is a bug
+        raise RuntimeError("the answer stream ended without an Answer")
+    if console is not None:
+        if draft:
+            console.print()
+        change = answer_change("".join(draft), answer)
+        if change:
+            console.print(Text(change, style="yellow"))
+        console.print(Text("Checked answer", style="bold"))
+    return answer

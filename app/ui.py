@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app import render
 from app.checks import MAX_QUESTION_CHARS
 from app.desk import Desk, Filters, Session, problem
 from newsdesk.articles import supported_suffixes
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 ASSETS = Path(__file__).parent / "assets"
 # One engine answers at a time (the local LLM uses every core); uploads wait their turn too.
 ENGINE_QUEUE = "engine"
+# A hosted LLM answers several questions at once (`hosted_concurrency`), beside uploads.
+ANSWER_QUEUE = "answers"
 
 
 def build_ui(desk: Desk) -> gr.Blocks:
@@ -24,18 +27,23 @@ def build_ui(desk: Desk) -> gr.Blocks:
     with gr.Blocks(title="newsdesk", analytics_enabled=False, fill_width=True) as ui:
         session = gr.State(None)  # a Session, made on the first question
         header = gr.HTML(desk.header, elem_id="nd-header")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+        # While the models load, the header is polled until it says "ready".
+        header_poll = gr.Timer(1.0, active=desk.status == "loading")
+        # Ids on the row and columns let ui.css restack them on a phone: conversation,
+        # question, sources, then the accordions.
+        with gr.Row(equal_height=False, elem_id="nd-main"):
+            with gr.Column(scale=3, elem_id="nd-left"):
                 chat = gr.Chatbot(
                     elem_id="nd-chat",
                     label="Conversation",
+                    show_label=False,  # a floating label would sit over scrolled messages
                     height=520,
                     sanitize_html=True,
                     feedback_options=None,
                     buttons=["copy"],
                     placeholder="Ask about the indexed articles. Each claim cites the sentence behind it.",
                 )
-                with gr.Row():
+                with gr.Row(elem_id="nd-ask-row"):
                     question = gr.Textbox(
                         elem_id="nd-question",
                         placeholder="Ask a question about the articles...",
@@ -46,7 +54,7 @@ def build_ui(desk: Desk) -> gr.Blocks:
                         max_length=MAX_QUESTION_CHARS,
                     )
                     new_chat = gr.Button("New chat", elem_id="nd-new-chat", scale=1, variant="secondary")
-                with gr.Accordion("Filters", open=False):
+                with gr.Accordion("Filters", open=False, elem_id="nd-filters"):
                     with gr.Row():
                         since = gr.DateTime(label="From", include_time=False, type="string", elem_id="nd-since")
                         until = gr.DateTime(label="To", include_time=False, type="string", elem_id="nd-until")
@@ -54,7 +62,7 @@ def build_ui(desk: Desk) -> gr.Blocks:
                     publishers = gr.Dropdown(
                         label="Publishers", multiselect=True, choices=[], elem_id="nd-publishers"
                     )
-                with gr.Accordion("Add articles", open=False):
+                with gr.Accordion("Add articles", open=False, elem_id="nd-add-articles"):
                     files = gr.File(
                         label="Upload .txt .md .html .json .jsonl .pdf",
                         file_count="multiple",
@@ -72,14 +80,19 @@ def build_ui(desk: Desk) -> gr.Blocks:
                         )
                     add = gr.Button("Index these files", elem_id="nd-add")
                     added = gr.Textbox(label="Indexing report", lines=4, interactive=False, elem_id="nd-added")
-            with gr.Column(scale=2):
-                choose = gr.Radio(label="Sources", choices=[], elem_id="nd-choose")
+            with gr.Column(scale=2, elem_id="nd-right"):
+                choose = gr.Radio(label="Sources", choices=[], elem_id="nd-choose", visible=False)
                 panel = gr.HTML(desk.sources(Session()), elem_id="nd-sources")
         pick = gr.Textbox(visible="hidden", elem_id="nd-pick")
 
         def respond(text: str, state: Session, a: Any, b: Any, pubs: list[str] | None):
+            shown = None  # the message whose evidence the panel shows
             for state in desk.respond(text, state or Session(), Filters(a, b, list(pubs or []))):
-                if state.streaming:
+                drafting = desk.drafting(state)
+                if drafting is not None and drafting[0] != shown:
+                    shown = drafting[0]
+                    yield state, list(state.messages), gr.update(choices=[], value=None, visible=False), drafting[1], gr.skip()
+                elif state.streaming or drafting is not None:
                     yield state, list(state.messages), gr.skip(), gr.skip(), gr.skip()
                 else:
                     yield _view(desk, state, "")
@@ -90,11 +103,12 @@ def build_ui(desk: Desk) -> gr.Blocks:
         def clicked_marker(state: Session, value: str):
             state = state or Session()
             panel_html = desk.pick(state, value)
-            return panel_html, gr.update(choices=desk.source_choices(state), value=_choice(value))
+            choices = desk.source_choices(state)
+            return panel_html, gr.update(choices=choices, value=_choice(value), visible=bool(choices))
 
         def start_over():
             fresh = desk.new_chat()
-            return fresh, [], gr.update(choices=[], value=None), desk.sources(fresh), ""
+            return fresh, [], gr.update(choices=[], value=None, visible=False), desk.sources(fresh), ""
 
         # Gradio hands the request in by its annotation (set below), the inputs fill the other
         # parameters in order: files, the form's Source and Date, the filters' From and To.
@@ -114,14 +128,22 @@ def build_ui(desk: Desk) -> gr.Blocks:
         upload.__annotations__["request"] = gr.Request
 
         def refresh():
-            return desk.header(), gr.update(choices=desk.publisher_choices())
+            return desk.header(), gr.update(choices=desk.publisher_choices()), gr.Timer(active=desk.status == "loading")
 
+        def poll_header():
+            return desk.header(), gr.Timer(active=desk.status == "loading")
+
+        at_once = desk.answers_at_once()
+        answers = ENGINE_QUEUE if at_once == 1 else ANSWER_QUEUE
         question.submit(
             respond,
             [question, session, since, until, publishers],
             [session, chat, choose, panel, question],
-            concurrency_id=ENGINE_QUEUE,
-            concurrency_limit=1,
+            concurrency_id=answers,
+            concurrency_limit=at_once,
+            # While it waits, the chat shows its place in the queue ("queue: 2/3").
+            show_progress="full",
+            show_progress_on=[chat],
             api_visibility="private",
         )
         choose.input(choose_source, [session, choose], [panel], api_visibility="private")
@@ -136,7 +158,8 @@ def build_ui(desk: Desk) -> gr.Blocks:
             concurrency_limit=1,
             api_visibility="private",
         )
-        ui.load(refresh, None, [header, publishers], api_visibility="private")
+        ui.load(refresh, None, [header, publishers, header_poll], api_visibility="private")
+        header_poll.tick(poll_header, None, [header, header_poll], api_visibility="private", show_progress="hidden")
         for bound in (since, until):
             bound.change(desk.date_note, [since, until], [undated_note], api_visibility="private")
 
@@ -148,16 +171,22 @@ def build_ui(desk: Desk) -> gr.Blocks:
             except Exception as exc:  # the caller gets one line, never a traceback
                 raise gr.Error(problem(exc, question), print_exception=False) from None
 
-        gr.api(ask, api_name="ask", concurrency_id=ENGINE_QUEUE, concurrency_limit=1)
+        gr.api(ask, api_name="ask", concurrency_id=answers, concurrency_limit=at_once)
     return ui
 
 
 def _view(desk: Desk, state: Session, question_box: str) -> tuple[Any, ...]:
     import gradio as gr
 
+    for msg, line in state.changes.items():  # what the check changed, under its answer
+        if msg in state.answers and msg < len(state.messages):
+            state.messages[msg]["content"] = render.with_change(state.messages[msg]["content"], line)
     choices = desk.source_choices(state)
     first = choices[0][1] if choices else None
-    return state, list(state.messages), gr.update(choices=choices, value=first), desk.sources(state), question_box
+    return (
+        state, list(state.messages), gr.update(choices=choices, value=first, visible=bool(choices)),
+        desk.sources(state), question_box,
+    )
 
 
 def _choice(value: str) -> str | None:

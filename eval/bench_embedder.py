@@ -32,11 +32,11 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "realtimeqa" / "articles.jsonl"
 
 
-def chunk_texts(source: Path, embedder, chunk_tokens: int) -> Iterator[str]:
+def chunk_texts(source: Path, embedder, chunk_tokens: int, prefix: str = "title-source-date") -> Iterator[str]:
     """The embed texts ingest makes of the articles in `source`, in order (unusable articles skipped)."""
     for raw in readable_articles([source]):
         try:
-            yield from chunk_article(prepare_article(raw), embedder, chunk_tokens)[1]
+            yield from chunk_article(prepare_article(raw), embedder, chunk_tokens, prefix)[1]
         except ValueError:
             continue
 

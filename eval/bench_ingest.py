@@ -48,7 +48,7 @@ def embed_same_chunks(articles: Path) -> tuple[int, int, float]:
     settings = load_settings(None)
     # The one `newsdesk ingest` used.
     embedder = embedder_named(settings.embedder, settings)
-    texts = list(chunk_texts(articles, embedder, settings.chunk_tokens))
+    texts = list(chunk_texts(articles, embedder, settings.chunk_tokens, settings.chunk_prefix))
     tokens = sum(embedder.count_tokens(texts))
     # One call over every chunk: the embedder's best case (it sorts all texts by length).
     started = time.perf_counter()

@@ -24,7 +24,10 @@ def embedder_tag(settings: Any) -> str:
     """The settings that change the vectors, as a folder-name part (e.g. 'minilm-c200')."""
     parts = [str(getattr(settings, name)) for name in sorted(type(settings).model_fields)
              if name.startswith("embedder")]
-    return "-".join(parts + [f"c{settings.chunk_tokens}"]).replace("/", "_")
+    tag = parts + [f"c{settings.chunk_tokens}"]
+    if settings.chunk_prefix != "title-source-date":  # folders of the older recipe keep their names
+        tag.append(f"p{settings.chunk_prefix}")
+    return "-".join(tag).replace("/", "_")
 
 
 def index_folder(evalset: EvalSet, settings: Any, cache: Path) -> Path:

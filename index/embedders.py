@@ -124,12 +124,18 @@ class OnnxMiniLMEmbedder:
     each text alone, which the int8 graph needs to stay deterministic per text: it
     quantises activations with one scale taken from the whole input, so in a batch a
     text's vector depends on its neighbours (cosine about 0.99 apart).
+
+    Texts are spread over `workers` sessions of one thread each, run side by side (ONNX
+    Runtime releases the GIL): one text of ~180 tokens is too small for two threads to
+    share well, so two texts at once on two cores go faster than one text on both
+    (measured in eval/reports/bench.md). A text's vector does not depend on which worker
+    ran it. `workers` 0 means one per available core, at most 4.
     """
 
     dim = 384
 
     def __init__(
-        self, model_file: Path, name: str, *, key: str = "", batch_size: int = 1, threads: int = 0
+        self, model_file: Path, name: str, *, key: str = "", batch_size: int = 1, workers: int = 0
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -148,10 +154,15 @@ class OnnxMiniLMEmbedder:
         self._encoder = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._encoder.no_padding()
         self._encoder.enable_truncation(self.max_tokens)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        self.workers = workers or default_workers()
+        self._sessions = []
+        for _ in range(self.workers):
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1 if self.workers > 1 else 0
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            self._sessions.append(ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"]))
+        self._pool = None
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces each text takes, without [CLS]/[SEP]."""
@@ -165,8 +176,23 @@ class OnnxMiniLMEmbedder:
         encodings = self._encoder.encode_batch(texts) if texts else []
         # Similar lengths together, so a batch carries little padding.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
+        batches = [order[start : start + self._batch_size] for start in range(0, len(order), self._batch_size)]
+        if len(batches) < 2 * self.workers:
+            self._run(self._sessions[0], batches, encodings, out)
+            return out
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
+        # Dealt out in turn, so each worker gets a like share of long and short texts.
+        shares = [batches[w :: self.workers] for w in range(self.workers)]
+        jobs = [self._pool.submit(self._run, session, share, encodings, out) for session, share in zip(self._sessions, shares)]
+        for job in jobs:
+            job.result()
+        return out
+
+    def _run(self, session, batches: list[list[int]], encodings, out: np.ndarray) -> None:
+        for rows in batches:
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.zeros((len(rows), width), dtype=np.int64)  # 0 is [PAD]
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -174,27 +200,37 @@ class OnnxMiniLMEmbedder:
                 n = len(encodings[i].ids)
                 ids[j, :n] = encodings[i].ids
                 mask[j, :n] = 1
-            out[rows] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-        return out
+            out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+
+def default_workers() -> int:
+    """One embedding worker per core this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 EMBEDDERS = ("minilm-int8", "minilm", "fake")
 
 
-def make_embedder(key: str, *, model_cache: Path, batch_size: int = 32) -> Embedder:
-    """The embedder `key` names: 'minilm-int8' (ONNX int8, exported once into `model_cache`),
-    'minilm' (torch fp32, `batch_size` texts per batch) or 'fake'."""
+def make_embedder(key: str, *, model_cache: Path, batch_size: int = 32, workers: int = 0) -> Embedder:
+    """The embedder `key` names: 'minilm-int8' (ONNX int8, exported once into `model_cache`,
+    `workers` texts at once), 'minilm' (torch fp32, `batch_size` texts per batch) or 'fake'."""
     if key == "fake":
         return FakeEmbedder()
     if key == "minilm":
         return MiniLMEmbedder(batch_size=batch_size)
     if key == "minilm-int8":
-        return onnx_minilm(model_cache, "int8")
+        return onnx_minilm(model_cache, "int8", workers=workers)
     raise UsageError(f"unknown embedder {key!r} - set NEWSDESK_EMBEDDER to one of {', '.join(EMBEDDERS)}")
 
 
-def onnx_minilm(model_cache: Path, variant: str = "int8", *, batch_size: int = 1) -> OnnxMiniLMEmbedder:
+def onnx_minilm(model_cache: Path, variant: str = "int8", *, batch_size: int = 1, workers: int = 0) -> OnnxMiniLMEmbedder:
     """The packaged MiniLM through ONNX Runtime ('int8' or 'fp32'), exporting it once if needed."""
     name = MiniLMEmbedder.name + ("-int8" if variant == "int8" else "-onnx")
     key = "minilm-int8" if variant == "int8" else ""
-    return OnnxMiniLMEmbedder(ensure_minilm_onnx(model_cache, variant), name, key=key, batch_size=batch_size)
+    return OnnxMiniLMEmbedder(
+        ensure_minilm_onnx(model_cache, variant), name, key=key, batch_size=batch_size, workers=workers
+    )

@@ -136,9 +136,19 @@ class KeywordIndex:
         return [(self.ids[i], float(scores[i])) for i in part if scores[i] > 0]
 
 
+def _import_bm25s() -> Any:
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import, so once anything installs a root
+    # handler (logging.basicConfig, as some libraries do) "DEBUG:bm25s:Building index
+    # from tokens" lands on the terminal. Set here, when it is used, not on our import.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def build(store: IndexStore, tokenizer: Tokenizer | None = None) -> KeywordIndex:
     """Build the keyword index from every chunk of every completed article in the store."""
-    import bm25s
+    bm25s = _import_bm25s()
 
     tokenizer = tokenizer or Tokenizer()
     # Fingerprint first: a write that lands while we read makes the next check rebuild.
@@ -204,7 +214,7 @@ def save(index: KeywordIndex, folder: Path) -> None:
 
 def load(folder: Path, tokenizer: Tokenizer | None = None) -> KeywordIndex | None:
     """The cached index in `folder`, or None when it is absent, unreadable or from another tokenizer."""
-    import bm25s
+    bm25s = _import_bm25s()
 
     tokenizer = tokenizer or Tokenizer()
     try:

@@ -47,6 +47,7 @@ class IngestOptions:
     articles per atomic write, and how long to wait for another writer."""
 
     chunk_tokens: int = 200
+    chunk_prefix: str = "title-source-date"  # see ingest.chunking.PREFIXES
     batch_articles: int = 16
     writer_wait: float = 600.0  # seconds to wait for another writer of the same index
 
@@ -269,28 +270,61 @@ def _embed_and_write(
     report: IngestReport,
     progress: Progress,
 ) -> None:
+    """Chunk, embed and write `pending` batch by batch, in order.
+
+    The embedder runs one batch behind the main thread: while batch k is embedded (native
+    code, off the GIL), batch k+1 is chunked and batch k-1 written, so the cores the
+    embedder leaves idle do the rest. Each batch is still written whole or not at all.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     progress.start(len(pending))
     step = options.batch_articles
-    for i in range(0, len(pending), step):
-        batch: list[ArticleRecord] = []
-        chunks: list[ChunkRecord] = []
-        texts: list[str] = []
-        for record in pending[i : i + step]:
-            try:
-                article_chunks, embed_texts = chunk_article(record, embedder, options.chunk_tokens)
-            except NewsdeskError:
-                raise
-            except Exception as exc:  # e.g. the sentence splitter's regex time limit: this article only
-                report.fail(where_label(record.path or record.url, record.locator), unexpected_reason(exc))
+    in_flight: tuple[list[ArticleRecord], list[ChunkRecord], Future] | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="ingest-embed") as embedding:
+        for i in range(0, len(pending), step):
+            batch, chunks, texts = _chunk_batch(pending[i : i + step], embedder, options, report)
+            if not batch:
                 continue
-            batch.append(record)
-            chunks.extend(article_chunks)
-            texts.extend(embed_texts)
-        if not batch:
+            job = embedding.submit(embedder.embed, texts)
+            if in_flight is not None:
+                _write(*in_flight, known, store, report, progress)
+            in_flight = (batch, chunks, job)
+        if in_flight is not None:
+            _write(*in_flight, known, store, report, progress)
+
+
+def _chunk_batch(
+    records: list[ArticleRecord], embedder: Embedder, options: IngestOptions, report: IngestReport
+) -> tuple[list[ArticleRecord], list[ChunkRecord], list[str]]:
+    batch: list[ArticleRecord] = []
+    chunks: list[ChunkRecord] = []
+    texts: list[str] = []
+    for record in records:
+        try:
+            article_chunks, embed_texts = chunk_article(record, embedder, options.chunk_tokens, options.chunk_prefix)
+        except NewsdeskError:
+            raise
+        except Exception as exc:  # e.g. the sentence splitter's regex time limit: this article only
+            report.fail(where_label(record.path or record.url, record.locator), unexpected_reason(exc))
             continue
-        vectors = embedder.embed(texts)
-        store.write_articles(batch, chunks, vectors)
-        for record in batch:
-            (report.updated if record.doc_id in known else report.added).append(record.doc_id)
-        report.chunks_written += len(chunks)
-        progress.advance(len(batch), len(chunks))
+        batch.append(record)
+        chunks.extend(article_chunks)
+        texts.extend(embed_texts)
+    return batch, chunks, texts
+
+
+def _write(
+    batch: list[ArticleRecord],
+    chunks: list[ChunkRecord],
+    job,
+    known: dict[str, ArticleRecord],
+    store: IndexStore,
+    report: IngestReport,
+    progress: Progress,
+) -> None:
+    store.write_articles(batch, chunks, job.result())
+    for record in batch:
+        (report.updated if record.doc_id in known else report.added).append(record.doc_id)
+    report.chunks_written += len(chunks)
+    progress.advance(len(batch), len(chunks))

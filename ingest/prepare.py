@@ -74,10 +74,11 @@ def _title_from_text(text: str) -> str:
 
 
 def chunk_article(
-    record: ArticleRecord, embedder: Embedder, max_tokens: int
+    record: ArticleRecord, embedder: Embedder, max_tokens: int, prefix: str = "title-source-date"
 ) -> tuple[list[ChunkRecord], list[str]]:
-    """Sentence-aligned chunks of one article and the texts to embed for them."""
-    header = header_line(record.title, record.source, record.published_at)
+    """Sentence-aligned chunks of one article and the texts to embed for them (`prefix`
+    names the metadata in front of each, see ingest.chunking.PREFIXES)."""
+    header = header_line(record.title, record.source, record.published_at, prefix)
     chunks = make_chunks(
         record.text,
         split_sentences(record.text),

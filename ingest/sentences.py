@@ -11,12 +11,18 @@ _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
 @cache
 def _punkt():
     # llama-index-core ships NLTK's punkt_tab tables; use them so nothing is downloaded.
-    from importlib.resources import files
+    # find_spec locates the package without importing it (importing llama_index.core
+    # costs seconds that every `newsdesk ingest` would pay).
+    from importlib.util import find_spec
+    from pathlib import Path
 
     import nltk
     from nltk.tokenize import PunktTokenizer
 
-    cache_dir = str(files("llama_index.core") / "_static" / "nltk_cache")
+    spec = find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("llama-index-core is not installed - run `make install`")
+    cache_dir = str(Path(list(spec.submodule_search_locations)[0]) / "_static" / "nltk_cache")
     if cache_dir not in nltk.data.path:
         nltk.data.path.append(cache_dir)
     return PunktTokenizer("english")

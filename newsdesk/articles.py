@@ -144,7 +144,8 @@ def watch(
     defaults: MetaDefaults | None = None,
     prune: bool = False,
     notify: Callable[[str], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> Iterator[Round]:
     """Ingest `paths` and `web` again every `interval` seconds (from one round's start to
     the next), `rounds` times or until stopped; yields each Round when it is done.
@@ -154,7 +155,9 @@ def watch(
     fetch. The writer lease is held during a round only, so other writers (the chat's
     uploads) write between rounds. The embedder is loaded once, when first needed. A
     round that fails on the index (unreachable, another writer too long) is reported and
-    the next one tries again; a usage error (a wrong setting) stops the watch.
+    the next one tries again; a usage error (a wrong setting) stops the watch. When
+    `stopped()` turns true the watch ends after the round under way (`sleep` should wake
+    up early then, e.g. `Event.wait`).
     """
     store: IndexStore | None = None
     loaded: list[Embedder] = []
@@ -178,9 +181,11 @@ def watch(
             raise
         except NewsdeskError as exc:
             yield Round(number, error=exc.message)
-        if rounds is not None and number >= rounds:
+        if (rounds is not None and number >= rounds) or stopped():
             return
         sleep(max(0.0, interval - (time.monotonic() - started)))
+        if stopped():
+            return
 
 
 @dataclass
@@ -231,7 +236,10 @@ def overview(settings: Settings) -> Overview:
 
 
 def paragraph(settings: Settings, doc_id: str, start: int, end: int) -> Passage | None:
-    """The paragraph of article `doc_id` holding the text at `[start, end)`, or None."""
+    """The paragraph of article `doc_id` holding the text at `[start, end)`, or None (also
+    for a computed fact of an Answer: no doc_id, no offsets)."""
+    if not doc_id or end <= start:
+        return None
     try:
         record = open_store(settings).article(doc_id)
     except NoIndexError:

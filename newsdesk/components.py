@@ -23,4 +23,6 @@ def embedder_for(store: IndexStore, settings: Settings) -> Embedder:
 
 def embedder_named(key: str, settings: Settings) -> Embedder:
     """The embedder `key` names ('minilm-int8', 'minilm', 'fake'), with the settings' cache and batch size."""
-    return make_embedder(key, model_cache=settings.model_cache, batch_size=settings.embed_batch_size)
+    return make_embedder(
+        key, model_cache=settings.model_cache, batch_size=settings.embed_batch_size, workers=settings.embed_workers
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Collection, Iterable, Sequence
 
 from index.hits import Hit
 from index.text import content_terms
@@ -25,6 +25,7 @@ class Candidate:
     score: float = 0.0
     overlap: float = 0.0
     chunk_rank: int = 0
+    computed: bool = False  # a fact newsdesk states (newsdesk.sides), not an article's sentence
 
 
 def candidates_from_hits(hits: Iterable[Hit]) -> list[Candidate]:
@@ -55,12 +56,16 @@ def select_sentences(
     max_sentences: int = 8,
     max_chars: int = 2400,
     min_articles: int = 3,
+    sides: Sequence[tuple[Collection[str], float]] = (),
 ) -> list[Candidate]:
     """The sentences most worth showing the LLM, ordered by article then position.
 
     Each sentence is scored by the idf-weighted share of the question's terms it holds,
-    plus a small bonus for its chunk's retrieval rank; the best sentence of each of the
-    top `min_articles` articles is kept so multi-article questions have their evidence.
+    plus a small bonus for its chunk's retrieval rank. Kept first: for each of `sides`
+    ((doc ids, floor): the articles of one publisher or date the question names, see
+    newsdesk.sides) its best sentence holding more than `floor` of the question, from an
+    article no earlier side took when there is one; then the best sentence of each of the
+    top `min_articles` articles, so multi-article questions have their evidence.
     """
     question_terms = content_terms(question)
     term_sets = [content_terms(c.text) for c in candidates]
@@ -75,9 +80,15 @@ def select_sentences(
 
     ranked = sorted(candidates, key=lambda c: -c.score)
     chosen: list[Candidate] = []
-    seen_docs: list[str] = []
+    for docs, floor in sides:
+        own = [c for c in ranked if c.doc_id in docs and c.overlap > floor and c not in chosen]
+        taken = {c.doc_id for c in chosen}
+        pick = next((c for c in own if c.doc_id not in taken), own[0] if own else None)
+        if pick is not None and len(chosen) < max_sentences:
+            chosen.append(pick)
+    seen_docs: list[str] = list(dict.fromkeys(c.doc_id for c in chosen))
     for cand in ranked:  # the best sentence of each leading article first
-        if cand.doc_id not in seen_docs and len(seen_docs) < min_articles:
+        if cand.doc_id not in seen_docs and len(seen_docs) < min_articles and len(chosen) < max_sentences:
             seen_docs.append(cand.doc_id)
             chosen.append(cand)
     used = sum(len(c.text) for c in chosen)
@@ -103,12 +114,13 @@ def _as_data(text: str) -> str:
 
 
 def format_context(sentences: list[Candidate]) -> str:
-    """Numbered sentences `[1] ...` under `## Title - Source - Date` headers."""
+    """Numbered sentences `[1] ...` under `## Title - Source - Date` headers; computed facts
+    under `## Publication order - newsdesk (from the articles' dates)` and the like."""
     lines: list[str] = []
     current = None
     for n, cand in enumerate(sentences, start=1):
-        if cand.doc_id != current:
-            current = cand.doc_id
+        if (cand.doc_id, cand.title, cand.source) != current:
+            current = (cand.doc_id, cand.title, cand.source)
             header = " - ".join(p for p in (cand.title, cand.source, cand.published_at) if p)
             lines.append(f"## {_as_data(header) or 'Untitled'}")
         lines.append(f"[{n}] {_as_data(cand.text)}")

@@ -7,6 +7,13 @@ multiple-choice call reuses `context`):
     for delta in engine.generate(ctx): ...                     # the LLM's reply, streamed
     answer = engine.verify(ctx, reply)                         # the Answer, built once
 
+`stream` yields, in order: one `Shown` (newsdesk.answer) holding the evidence - the
+sentences the LLM is shown, as `Evidence` numbered from 1 exactly as the prompt numbers
+them, so the answer's [n] markers point into it - as soon as search and sentence
+selection are done and before any LLM token; then the reply's text deltas (str), the
+draft; then the verified `Answer` last. Its markers keep the evidence numbers (they may
+skip numbers), and `Answer.evidence` is the same list.
+
 A yes/no question (with `settings.verdicts`) takes a shorter road inside `generate`: the
 LLM picks Yes, No or Insufficient in one token (`prompts/verdict.txt`), the verdict is
 decided from the options' probabilities (`newsdesk.verdicts`), and the reply is the
@@ -15,6 +22,7 @@ verdict followed by the sentence of each article involved - verified like any re
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
@@ -23,12 +31,25 @@ from index.errors import NewsdeskError
 from index.hits import Hit, SearchFilters
 from index.retrieve import HybridRetriever
 from index.store import IndexStore, NoIndexError
-from newsdesk.answer import Answer, Retrieved
+from newsdesk.answer import Answer, Evidence, Retrieved, Shown
 from newsdesk.components import embedder_for, open_store
 from newsdesk.context import Candidate, candidates_from_hits, format_context, select_sentences
 from newsdesk.llm_errors import LLMError
 from newsdesk.llms import describe_llm_error, llm_label, make_llm, one_word_kwargs
 from newsdesk.settings import Settings
+from newsdesk.sides import (
+    DAY_FLOOR,
+    SIDE_FLOOR,
+    SIDE_TOP_K,
+    Side,
+    admits,
+    asks_order,
+    involved_articles,
+    missing_fact,
+    missing_sides,
+    order_fact,
+    question_sides,
+)
 from newsdesk.verdicts import Reading, compose_reply, first_token_alternatives, is_yes_no, read_logprobs, read_text
 from newsdesk.verify import abstention, verify_reply
 from prompts import render
@@ -73,11 +94,19 @@ class Context:
     timings: dict[str, int] = field(default_factory=dict)
     yes_no: bool = False  # answered by a verdict from probabilities (see newsdesk.verdicts)
     reading: Reading | None = None  # the verdict's option probabilities, once generated
+    missing: list[str] = field(default_factory=list)  # named sides no article was found for ("from The Verge")
 
     @property
     def relevant(self) -> bool:
         """False when no shown sentence is about the question: then the LLM is not asked."""
         return bool(self.shown) and max(c.overlap for c in self.shown) >= MIN_OVERLAP
+
+    def evidence(self) -> list[Evidence]:
+        """The shown sentences as Evidence, numbered from 1 as `format_context` numbers them."""
+        return [
+            Evidence(n, c.doc_id, c.title, c.source, c.published_at, c.url, c.text, c.start, c.end, c.computed)
+            for n, c in enumerate(self.shown, start=1)
+        ]
 
     def prompt(self) -> list[tuple[str, str]]:
         """The answer prompt's (role, content) messages for this context."""
@@ -118,40 +147,66 @@ class AnswerEngine:
         self._llm = llm
         self._retriever = retriever
         self.llm_name = llm_label(settings)
-        self._warm = False
+        self._warm = False  # the LLM is loaded and its prompt prefix cached
+        self._search_warm = False
+        # A hosted LLM answers several questions at once: the parts are built once, by one of them.
+        self._building = threading.RLock()
 
     # -- parts built lazily, so `ask` on an empty index fails fast -----------------
 
     @property
     def llm(self) -> LLM:
         """The LLM, built on first use."""
-        if self._llm is None:
-            self._llm = make_llm(self.settings)
-        return self._llm
+        with self._building:
+            if self._llm is None:
+                self._llm = make_llm(self.settings)
+            return self._llm
 
     @property
     def retriever(self) -> HybridRetriever:
         """The hybrid retriever, built on first use."""
-        if self._retriever is None:
-            self.store.require_embedder(self.store.embedder)  # before loading the wrong model
-            embedder = embedder_for(self.store, self.settings)
-            self._retriever = HybridRetriever(self.store, embedder, top_k=self.settings.top_k)
-        return self._retriever
+        with self._building:
+            if self._retriever is None:
+                self.store.require_embedder(self.store.embedder)  # before loading the wrong model
+                embedder = embedder_for(self.store, self.settings)
+                self._retriever = HybridRetriever(self.store, embedder, top_k=self.settings.top_k)
+            return self._retriever
 
     def warm_up(self) -> int:
         """Load the embedder, keyword index and LLM now; returns the milliseconds it took."""
         t0 = time.perf_counter()
-        self.retriever.keyword.get()
-        load = getattr(self.llm, "load", None)
-        if callable(load):
-            load()
-        prefill = getattr(self.llm, "prefill", None)
-        if callable(prefill):
-            try:
-                prefill(_messages(render("answer", articles="", question="")))
-            except LLMError as exc:
-                raise EngineError(str(exc)) from None
-        self._warm = True
+        self._search_ready()
+        self._llm_ready()
+        return _ms(t0)
+
+    def _search_ready(self) -> int:
+        """Load the embedder and keyword index if not yet loaded; the milliseconds it took."""
+        t0 = time.perf_counter()
+        if not self._search_warm:
+            self.retriever.keyword.get()
+            self._search_warm = True
+        return _ms(t0)
+
+    def _llm_ready(self) -> int:
+        """Load the LLM and its cached prompt prefix if not yet done; the milliseconds it took.
+
+        Called before the first generation, not before search, so the evidence is shown
+        while the model loads rather than after.
+        """
+        t0 = time.perf_counter()
+        with self._building:  # questions that come during a warm-up wait for it
+            if self._warm:  # a question that waited for another warm-up
+                return 0
+            load = getattr(self.llm, "load", None)
+            if callable(load):
+                load()
+            prefill = getattr(self.llm, "prefill", None)
+            if callable(prefill):
+                try:
+                    prefill(_messages(render("answer", articles="", question="")))
+                except LLMError as exc:
+                    raise EngineError(str(exc)) from None
+            self._warm = True
         return _ms(t0)
 
     def article_count(self) -> int:
@@ -186,17 +241,39 @@ class AnswerEngine:
         if self.store.is_empty():
             raise EngineError(NO_INDEX)
         # Loading models is a one-off cost: report it apart from the answer's own timings.
-        load_ms = 0 if self._warm else self.warm_up()
+        load_ms = self._search_ready()
         started = time.perf_counter()
         standalone = self.condense(question, history)
         t0 = time.perf_counter()
         hits = self.retriever.search(standalone, filters=filters, top_k=self.settings.top_k)
+        sources = self.retriever.keyword.get().sources
+        sides = question_sides(standalone, sources, filters) if self.settings.evidence_sides else []
+        side_docs = [self._side_docs(side, hits) for side in sides]  # (doc ids, sentence floor) per side
         timings = {"retrieve_ms": _ms(t0)}
         if load_ms:
             timings["load_ms"] = load_ms
-        shown = select_sentences(standalone, candidates_from_hits(hits))
+        shown = select_sentences(standalone, candidates_from_hits(hits), sides=side_docs)
+        missing = missing_sides(sides, side_docs, shown)
+        # Computed facts go after the articles' sentences, so those keep their numbers.
+        ordered = self.settings.order_facts and asks_order(standalone, sources)
+        facts = [missing_fact(missing), order_fact(involved_articles(shown, side_docs)) if ordered else None]
+        shown += [fact for fact in facts if fact is not None]
         yes_no = self.settings.verdicts and is_yes_no(standalone)
-        return Context(question, standalone, hits, shown, started, timings, yes_no=yes_no)
+        return Context(question, standalone, hits, shown, started, timings, yes_no=yes_no, missing=missing)
+
+    def _side_docs(self, side: Side, hits: list[Hit]) -> tuple[set[str], float]:
+        """Search one side a question names (newsdesk.sides) - on its day, else on any day -
+        add the chunks found to `hits`; the doc ids of the hits on that side, and how much
+        of the question a sentence of theirs must hold to be shown."""
+        for filters in (side.filters, side.fallback):
+            found = self.retriever.search(side.query, filters=filters, top_k=SIDE_TOP_K) if filters is not None else []
+            if found:
+                held = {h.chunk_id for h in hits}
+                hits += [h for h in found if h.chunk_id not in held]
+                # The main search may have found this side's best article already.
+                docs = {h.doc_id for h in hits if admits(filters, h.source, h.published_ts)}
+                return docs, DAY_FLOOR if filters is side.filters and side.dated else SIDE_FLOOR
+        return set(), SIDE_FLOOR
 
     def generate(self, context: Context) -> Iterator[str]:
         """Stream the LLM's reply to the context's prompt; nothing when the context is not relevant.
@@ -206,6 +283,10 @@ class AnswerEngine:
         """
         if not context.relevant:
             return
+        load_ms = self._llm_ready()
+        if load_ms:  # a one-off cost, kept out of the answer's own total
+            context.timings["load_ms"] = context.timings.get("load_ms", 0) + load_ms
+            context.started += load_ms / 1000
         t0 = time.perf_counter()
         if context.yes_no:
             context.reading = self.read_verdict(context)
@@ -221,7 +302,8 @@ class AnswerEngine:
 
     def verify(self, context: Context, reply: str) -> Answer:
         """The Answer: the reply's claims checked against the shown sentences, or an abstention."""
-        verdict = verify_reply(context.question, reply, context.shown) if context.relevant else abstention()
+        complete = self.settings.complete_citations
+        verdict = verify_reply(context.question, reply, context.shown, complete=complete) if context.relevant else abstention()
         timings = {**context.timings, "total_ms": _ms(context.started)}
         return Answer(
             question=context.question,
@@ -231,6 +313,7 @@ class AnswerEngine:
             retrieved=[Retrieved(h.doc_id, h.title, round(h.score, 4), h.text) for h in context.hits],
             timings=timings,
             llm=self.llm_name,
+            evidence=context.evidence(),
         )
 
     # -- the steps composed ------------------------------------------------------------
@@ -241,9 +324,10 @@ class AnswerEngine:
         *,
         history: Sequence[Turn] = (),
         filters: SearchFilters | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield the reply's text as it is generated, then the verified Answer last."""
+    ) -> Iterator[Shown | str | Answer]:
+        """Yield the evidence (`Shown`) first, then the reply's text as it is generated, then the verified Answer last."""
         ctx = self.context(question, history=history, filters=filters)
+        yield Shown(ctx.evidence())
         parts: list[str] = []
         for delta in self.generate(ctx):
             parts.append(delta)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,13 @@ class FakeLLM(CustomLLM):
     `script` items are plain strings (used in order) or {"match": regex, "reply": text}
     rules (searched in the prompt on every call; the first match wins, and is not used
     up). When no rule matches and no plain string is left, `default_fake_reply` answers.
-    Every prompt received is appended to `prompts`.
+    An item {"delay": seconds} sets a pause before each streamed word, so a test can watch
+    what the page shows before the first word. Every prompt received is appended to `prompts`.
     """
 
     script: list[Any] = Field(default_factory=list, description="Scripted replies and rules.")
     prompts: list[str] = Field(default_factory=list, exclude=True, description="Prompts received.")
+    delay: float = Field(default=0.0, ge=0.0, description="Seconds before each streamed word.")
 
     _next: int = PrivateAttr(default=0)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
@@ -99,13 +102,17 @@ class FakeLLM(CustomLLM):
         for i, item in enumerate(self.script):
             if isinstance(item, str):
                 self._replies.append(item)
+            elif isinstance(item, dict) and set(item) == {"delay"} and isinstance(item["delay"], (int, float)):
+                self.delay = max(float(item["delay"]), 0.0)
             elif isinstance(item, dict) and isinstance(item.get("match"), str) and isinstance(item.get("reply"), str):
                 try:
                     self._rules.append((re.compile(item["match"]), item["reply"]))
                 except re.error as exc:
                     raise LLMError(f"fake LLM script item {i}: bad regex {item['match']!r} ({exc})") from None
             else:
-                raise LLMError(f'fake LLM script item {i} must be a string or {{"match": ..., "reply": ...}}')
+                raise LLMError(
+                    f'fake LLM script item {i} must be a string, {{"match": ..., "reply": ...}} or {{"delay": seconds}}'
+                )
 
     @classmethod
     def from_file(cls, path: Path) -> FakeLLM:
@@ -159,6 +166,8 @@ class FakeLLM(CustomLLM):
         def gen() -> CompletionResponseGen:
             text = ""
             for piece in _WORDS_AND_SPACE.findall(reply):
+                if self.delay:
+                    time.sleep(self.delay)
                 text += piece
                 yield CompletionResponse(text=text, delta=piece)
 
@@ -178,6 +187,8 @@ class FakeLLM(CustomLLM):
         def gen() -> ChatResponseGen:
             text = ""
             for piece in _WORDS_AND_SPACE.findall(reply):
+                if self.delay:
+                    time.sleep(self.delay)
                 text += piece
                 yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=piece)
 

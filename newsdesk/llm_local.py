@@ -6,7 +6,9 @@ when a local backend is built.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import queue
 import threading
 import time
@@ -29,11 +31,13 @@ from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 
 from newsdesk.llm_errors import LLMError, one_line, reason_of
+from newsdesk.prefix_state import STATE_FOLDER, PrefixState, SlotError, slot_action
 
 if TYPE_CHECKING:
     from newsdesk.settings import Settings
 
 TINY_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+log = logging.getLogger("newsdesk.llm")
 
 
 def tiny_model_path() -> Path:
@@ -78,9 +82,16 @@ class XLlamaCppLLM(CustomLLM):
     max_tokens: int = Field(default=256, description="Most tokens one reply may generate.")
     n_threads: int = Field(default=2, description="CPU threads for prompt and generation.")
     load_seconds: float | None = Field(default=None, description="How long loading took.")
+    state_dir: str | None = Field(
+        default=None, description="Folder for the prompt prefix's saved KV state; None: recompute it in every process."
+    )
+    prefix_restored: bool | None = Field(
+        default=None, description="After prefill: True when the prefix's KV state was restored from a file."
+    )
 
     _server: Any = PrivateAttr(default=None)
     _load_lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _api_key: str = PrivateAttr(default="")
 
     @classmethod
     def from_settings(cls, settings: Settings, path: Path, name: str) -> XLlamaCppLLM:
@@ -91,6 +102,7 @@ class XLlamaCppLLM(CustomLLM):
             context_window=settings.llm_context,
             max_tokens=settings.llm_max_tokens,
             n_threads=settings.llm_threads,
+            state_dir=str(Path(settings.model_cache).expanduser() / STATE_FOLDER),
         )
 
     @classmethod
@@ -117,9 +129,52 @@ class XLlamaCppLLM(CustomLLM):
 
         The answer prompt opens with the same rules and worked examples every time; with
         them cached, a question only pays for its own articles (prompt reading is most of
-        the wait on a CPU).
+        the wait on a CPU). With `state_dir` set, the cached state is saved there after the
+        first prefill and restored by later processes (newsdesk.prefix_state); a missing,
+        stale or damaged state file is recomputed and saved again.
         """
-        self._generate(self._request(_messages_to_dicts(messages), {"max_tokens": 1}))
+        dicts = _messages_to_dicts(messages)
+        state = self._prefix_state(dicts)
+        self.prefix_restored = state is not None and self._restore(state)
+        if self.prefix_restored:
+            return
+        self._generate(self._request(dicts, {"max_tokens": 1}))
+        if state is not None:
+            self._save(state)
+
+    def _prefix_state(self, messages: list[dict[str, str]]) -> PrefixState | None:
+        server = self._get_server()
+        if self.state_dir is None or not getattr(server, "listening_address", None):
+            return None
+        import xllamacpp
+
+        build = getattr(xllamacpp, "__version__", "")
+        return PrefixState.of(Path(self.state_dir), Path(self.model_path), self.context_window, messages, build)
+
+    def _restore(self, state: PrefixState) -> bool:
+        if not state.usable():
+            return False
+        try:
+            slot_action(self._server.listening_address, self._api_key, "restore", state.name)
+            return True
+        except SlotError as exc:
+            log.warning("prefix state %s not restored (%s) - recomputing it", state.path, exc)
+            state.discard()
+            try:  # a failed restore may leave part of the state in the slot
+                slot_action(self._server.listening_address, self._api_key, "erase")
+            except SlotError:
+                pass
+            return False
+
+    def _save(self, state: PrefixState) -> None:
+        temp = state.temp_name()
+        try:
+            saved = slot_action(self._server.listening_address, self._api_key, "save", temp)
+            state.commit(temp, int(saved.get("n_written") or 0))
+        except (SlotError, OSError) as exc:  # a read-only cache still answers, just slower next time
+            log.warning("prefix state not saved to %s: %s", state.folder, exc)
+            with contextlib.suppress(OSError):
+                (state.folder / temp).unlink(missing_ok=True)
 
     def _get_server(self) -> Any:
         with self._load_lock:
@@ -151,8 +206,18 @@ class XLlamaCppLLM(CustomLLM):
         # The engine also listens on 127.0.0.1:<random port>; a random key keeps other
         # local programs (and web pages, CORS is open) from using it. In-process calls
         # need no key.
-        params.api_keys = [secrets.token_hex(16)]
+        self._api_key = secrets.token_hex(16)
+        params.api_keys = [self._api_key]
         params.ui = False
+        if self.state_dir is not None:
+            try:
+                Path(self.state_dir).mkdir(parents=True, exist_ok=True)
+                # llama.cpp appends file names to this as text: the slash matters.
+                params.slot_save_path = str(Path(self.state_dir)) + "/"
+                params.endpoint_slots = True
+            except OSError as exc:
+                log.warning("no prefix state folder %s: %s", self.state_dir, exc)
+                self.state_dir = None
         started = time.perf_counter()
         try:
             server = xllamacpp.Server(params)

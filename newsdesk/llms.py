@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
     from newsdesk.settings import Settings
 
-__all__ = ["BACKENDS", "Backend", "LLMError", "describe_llm_error", "llm_label", "make_llm", "one_word_kwargs"]
+__all__ = [
+    "BACKENDS", "Backend", "LLMError", "answers_at_once", "describe_llm_error", "llm_label", "make_llm", "one_word_kwargs",
+]
 
 LOCAL_LABEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 TINY_LABEL = "smollm2-135m-instruct-q4_1"
@@ -42,17 +44,25 @@ class Backend:
     `build(settings, notify)` returns the LLM without loading or contacting anything yet,
     and raises `LLMError` when the backend's package is missing or its settings are unusable.
     `one_word` holds the `chat()` arguments for a one-word reply (see `one_word_kwargs`).
+    `hosted` is true when another process or machine generates (it can answer several
+    questions at once); a local model uses every core for one answer.
     """
 
     name: str
     label: Callable[[Settings], str]
     build: Callable[[Settings, Notify], LLM]
     one_word: tuple[tuple[str, Any], ...] = ()
+    hosted: bool = False
 
 
 def llm_label(settings: Settings) -> str:
     """The model name to show in an Answer's `llm` field."""
     return BACKENDS[settings.llm].label(settings)
+
+
+def answers_at_once(settings: Settings) -> int:
+    """How many questions to answer at once: `hosted_concurrency` for a hosted backend, else 1."""
+    return settings.hosted_concurrency if BACKENDS[settings.llm].hosted else 1
 
 
 def make_llm(settings: Settings, notify: Notify | None = None) -> LLM:
@@ -162,8 +172,10 @@ BACKENDS: dict[str, Backend] = {
         Backend("local", lambda _s: LOCAL_LABEL, _build_local, _LLAMA_CPP_ONE_WORD),
         Backend("tiny", lambda _s: TINY_LABEL, _build_tiny, _LLAMA_CPP_ONE_WORD),
         # max_tokens is not passed: OpenAILike sends its own (llm_max_tokens) over any given.
-        Backend("openai", lambda s: s.openai_model, _build_openai, (("logprobs", True), ("top_logprobs", TOP_LOGPROBS))),
-        Backend("ollama", lambda s: s.ollama_model, _build_ollama),
+        Backend(
+            "openai", lambda s: s.openai_model, _build_openai, (("logprobs", True), ("top_logprobs", TOP_LOGPROBS)), hosted=True
+        ),
+        Backend("ollama", lambda s: s.ollama_model, _build_ollama, hosted=True),
         Backend("fake", lambda _s: "fake", _build_fake),
     )
 }

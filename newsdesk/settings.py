@@ -37,9 +37,17 @@ class Settings(BaseSettings):
         "fake is deterministic hashing, for tests. An index keeps the embedder that built it: "
         "left unset, an existing index's own embedder is used.",
     )
-    embed_batch_size: int = Field(32, ge=1, le=1024)
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts per batch of the fp32 torch embedder.")
+    embed_workers: int = Field(
+        0, ge=0, le=16, description="Texts the int8 embedder runs at once, one core each; 0 = one per core (at most 4)."
+    )
     chunk_tokens: int = Field(
         200, ge=32, le=256, description="Max embedder tokens per chunk, metadata prefix included."
+    )
+    chunk_prefix: Literal["title", "title-source-date"] = Field(
+        "title-source-date",
+        description="What each chunk is embedded with in front of its text; publisher and date are "
+        "in the keyword index either way.",
     )
 
     # Ingest.
@@ -71,6 +79,25 @@ class Settings(BaseSettings):
         description="Answer yes/no questions from the LLM's probabilities of Yes, No and Insufficient "
         "(one token), citing the best sentence of each article involved; false: the free-form answer prompt.",
     )
+    evidence_sides: bool = Field(
+        True,
+        description="A question naming two or more publishers or dates gets a search per named side and the best "
+        "sentence of each in the prompt, or a fact line saying which side the search found nothing from.",
+    )
+    order_facts: bool = Field(
+        True,
+        description="A question about order in time (before, after, earlier, same day) gets a citable fact line "
+        "stating the publication order of the articles involved, computed from their dates.",
+    )
+    complete_citations: bool = Field(
+        True,
+        description="After verification, each supported claim also cites the other shown sentences that support it "
+        "(from another article, or adding support), not only the one the model chose.",
+    )
+    hosted_concurrency: int = Field(
+        4, ge=1, le=64,
+        description="Questions answered at once when the LLM is hosted (openai, ollama); the local model answers one at a time.",
+    )
     fake_llm_script: Path | None = Field(
         None, description="JSON file of scripted replies for the fake LLM (tests)."
     )
@@ -97,7 +124,9 @@ class Settings(BaseSettings):
 
     def ingest_options(self) -> IngestOptions:
         """Chunk size and write batch for `ingest.pipeline.ingest_paths`."""
-        return IngestOptions(chunk_tokens=self.chunk_tokens, batch_articles=self.ingest_batch_articles)
+        return IngestOptions(
+            chunk_tokens=self.chunk_tokens, chunk_prefix=self.chunk_prefix, batch_articles=self.ingest_batch_articles
+        )
 
     @field_validator("chroma_url")
     @classmethod

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from index.fusion import SourceMatcher
 from index.text import content_terms
 from newsdesk.context import Candidate
+from newsdesk.sides import named_sources
 
 OPTIONS = ("Yes", "No", "Insufficient")
 INSUFFICIENT_REPLY = "INSUFFICIENT"
@@ -165,33 +165,6 @@ def first_token_alternatives(logprobs: Any) -> list[tuple[str, float]]:
 
 # -- the reply: the verdict, then the sentence of each article involved ----------------
 
-_SOURCE_PART = re.compile(r"\s+[-|:\u2013\u2014]\s+")
-
-
-def _core(source: str) -> str:
-    """A publisher's short name: "FOX News - Health" -> "FOX News", "The Verge" -> "Verge"."""
-    return re.sub(r"^the\s+", "", _SOURCE_PART.split(source)[0].strip(), flags=re.IGNORECASE)
-
-
-def _count(name: str, question: str) -> int:
-    return len(re.findall(rf"(?<!\w){re.escape(name)}(?!\w)", question, re.IGNORECASE)) if name else 0
-
-
-def _named(question: str, sources: list[str]) -> dict[str, int]:
-    """The publishers among `sources` that the question names, with how often it names them.
-
-    A section named in full ("FOX News - Health") excludes the other sections that only
-    share its short name ("FOX News - Lifestyle").
-    """
-    named = [sources[code] for code in sorted(SourceMatcher(sources).codes(question))]
-    full = {s: _count(s, question) for s in named}
-    return {
-        s: full[s] or max(1, _count(_core(s), question))
-        for s in named
-        if full[s] or not any(full[o] and _core(o) == _core(s) for o in named)
-    }
-
-
 def involved(question: str, shown: Sequence[Candidate], most: int = 4) -> list[int]:
     """Indices (into `shown`) of the best sentence of each article the question involves.
 
@@ -203,6 +176,8 @@ def involved(question: str, shown: Sequence[Candidate], most: int = 4) -> list[i
     """
     best: dict[str, int] = {}
     for i, cand in enumerate(shown):
+        if cand.computed:
+            continue
         j = best.get(cand.doc_id)
         if j is None or cand.overlap > shown[j].overlap:
             best[cand.doc_id] = i
@@ -213,7 +188,7 @@ def involved(question: str, shown: Sequence[Candidate], most: int = 4) -> list[i
     docs = [d for d in docs if shown[best[d]].overlap >= floor]
     sources = sorted({shown[best[d]].source for d in docs if shown[best[d]].source})
     picks: list[str] = []
-    for source, times in _named(question, sources).items():
+    for source, times in named_sources(question, sources).items():
         picks += [d for d in docs if shown[best[d]].source == source][:times]
     if not picks:
         asked = content_terms(question)
@@ -233,11 +208,13 @@ def _clause(text: str) -> str:
 
 def compose_reply(decision: str, question: str, shown: Sequence[Candidate]) -> str:
     """The reply text for a decision: INSUFFICIENT, or the verdict word followed by the
-    sentence of each involved article with its marker ("Yes: A [1]; B [3].")."""
+    sentence of each involved article with its marker, then the facts newsdesk computed
+    (publication order, a side not found) with theirs ("Yes: A [1]; B [3]; C [5].")."""
     if decision == "Insufficient":
         return INSUFFICIENT_REPLY
     picks = involved(question, shown)
     if not picks:
         return INSUFFICIENT_REPLY
+    picks += [i for i, cand in enumerate(shown) if cand.computed]
     parts = [f"{_clause(shown[i].text)} [{i + 1}]" for i in picks]
     return f"{decision}: " + "; ".join(parts) + "."

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ingest.sentences import split_sentences
 from newsdesk.answer import ABSTAIN_TEXT, Citation
-from index.text import STOPWORDS, content_terms
+from index.text import STOPWORDS, content_terms, specifics
 from newsdesk.citations import (
     SUPPORT_THRESHOLD,
     marker_numbers,
@@ -26,7 +26,7 @@ from newsdesk.context import Candidate
 
 @dataclass
 class Verdict:
-    """A checked reply: the answer text (markers renumbered 1..n), its citations, or an abstention."""
+    """A checked reply: the answer text (markers numbered as the shown sentences are), its citations, or an abstention."""
 
     answer: str
     abstained: bool
@@ -170,7 +170,45 @@ def _checked(claim: str, valid: list[int], shown: list[Candidate], question: str
     return kept or [(claim, [(i, False) for i in valid], False)]
 
 
-def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
+# Another sentence of an article a claim already cites is added only when the claim's
+# support with it rises by at least this much (a sentence of another article always is).
+COMPLETION_GAIN = 0.1
+
+
+def complete_refs(claim: str, refs: Refs, shown: list[Candidate], question: str) -> Refs:
+    """The other shown sentences that support a supported claim too, as (index, True).
+
+    A sentence is added when it supports the claim on its own, holds every number, name
+    and date of the claim (the support check lets the question's own go unsupported, so
+    "the Sorcerer builds" would back "the Barbarian builds" for a question naming both),
+    and it is from an article the claim doesn't cite yet or raises the claim's support by
+    `COMPLETION_GAIN`. A bare "Yes"/"No" keeps the sentences it was given: the question's
+    words, which decide its support, are in many shown sentences that don't bear on it.
+    """
+    held = [i for i, ok in refs if ok]
+    if not held or is_verdict(question, claim):
+        return []
+    taken = {i for i, _ in refs}
+    docs = {shown[i].doc_id for i in held}
+    texts = [shown[i].text for i in held]
+    base = _score(claim, texts, question)
+    extra: Refs = []
+    wanted = specifics(claim)
+    for j, cand in enumerate(shown):
+        if j in taken or not wanted <= content_terms(cand.text) | specifics(cand.text):
+            continue
+        if _score(claim, [cand.text], question) < SUPPORT_THRESHOLD:
+            continue
+        if cand.doc_id in docs and _score(claim, [*texts, cand.text], question) < base + COMPLETION_GAIN:
+            continue
+        extra.append((j, True))
+        docs.add(cand.doc_id)
+        texts.append(cand.text)
+        base = _score(claim, texts, question)
+    return extra
+
+
+def verify_reply(question: str, reply: str, shown: list[Candidate], *, complete: bool = True) -> Verdict:
     """Check the reply against the sentences the LLM was shown (numbered from 1).
 
     Markers pointing nowhere are dropped; a claim whose cited sentences don't support it
@@ -178,7 +216,8 @@ def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
     else its citations are flagged unsupported; an uncited claim gets the best supporting
     sentence when one clears the threshold. When no claim is supported, or the answer
     can't be what the question asks, a cited sentence that clearly answers the question
-    is quoted instead; failing that, the answer is an abstention.
+    is quoted instead; failing that, the answer is an abstention. With `complete`, each
+    supported claim also cites the other shown sentences that support it (`complete_refs`).
     """
     if not shown or says_insufficient(reply):
         return abstention()
@@ -191,14 +230,16 @@ def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
         cited_by_model.extend(valid)
         for text, refs, ok in _checked(claim, valid, shown, question):
             any_supported = any_supported or ok
+            if ok and complete:
+                refs = refs + complete_refs(text, refs, shown, question)
             numbers = []
             for i, flag in refs:
                 if i not in cited:
-                    cited[i] = (len(cited) + 1, flag)
+                    cited[i] = (i + 1, flag)  # the number the prompt and the evidence list show
                 elif flag and not cited[i][1]:
                     cited[i] = (cited[i][0], True)
                 numbers.append(cited[i][0])
-            markers_text = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+            markers_text = "".join(f"[{n}]" for n in sorted(set(numbers)))
             sentences_out.append(f"{text} {markers_text}{stop}" if markers_text else f"{text}{stop}")
 
     answer = " ".join(sentences_out)
@@ -206,7 +247,7 @@ def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
         quote = clear_answer(question, cited_by_model, shown)
         if quote is None:
             return abstention()
-        answer, cited = f'"{_clause(shown[quote].text)}" [1].', {quote: (1, True)}
+        answer, cited = f'"{_clause(shown[quote].text)}" [{quote + 1}].', {quote: (quote + 1, True)}
     citations = [
         Citation(
             n=n,
@@ -219,6 +260,7 @@ def verify_reply(question: str, reply: str, shown: list[Candidate]) -> Verdict:
             start=shown[i].start,
             end=shown[i].end,
             supported=ok,
+            computed=shown[i].computed,
         )
         for i, (n, ok) in sorted(cited.items(), key=lambda kv: kv[1][0])
     ]

@@ -3,7 +3,9 @@
 Serves POST /v1/chat/completions (plain JSON, or SSE "data: ..." chunks ending in
 "data: [DONE]" when the request says stream) and GET /v1/models. Checks a Bearer key
 when one is set (401 otherwise) and answers 404 for an unknown model. The reply text
-comes from a callable the test gives, taking the request's messages.
+comes from a callable the test gives, taking the request's messages; `delay` seconds pass
+before each completion starts, as a remote model's would, and `in_flight_max` records how
+many completions were running at once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class FakeOpenAI:
     api_key: str | None
     models: tuple[str, ...]
     requests: list[dict[str, Any]] = field(default_factory=list)
+    delay: float = 0.0
+    in_flight: int = 0
+    in_flight_max: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
@@ -84,11 +90,19 @@ def _handler(state: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if model not in state.models:
                 self._error(404, f"The model '{model}' does not exist", "model_not_found")
                 return
-            text = state.reply(request.get("messages", []))
-            if request.get("stream"):
-                self._stream(model, text, request)
-            else:
-                self._send_json(200, _completion(model, text))
+            with state.lock:
+                state.in_flight += 1
+                state.in_flight_max = max(state.in_flight_max, state.in_flight)
+            try:
+                time.sleep(state.delay)
+                text = state.reply(request.get("messages", []))
+                if request.get("stream"):
+                    self._stream(model, text, request)
+                else:
+                    self._send_json(200, _completion(model, text))
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
 
         def _stream(self, model: str, text: str, request: dict[str, Any]) -> None:
             self.send_response(200)
@@ -147,9 +161,10 @@ def serve_fake_openai(
     reply: Reply = echo_last_user,
     api_key: str | None = None,
     models: tuple[str, ...] = ("test-model",),
+    delay: float = 0.0,
 ) -> Iterator[FakeOpenAI]:
     """Run the server in a thread for the `with` block; yields its `FakeOpenAI` state."""
-    state = FakeOpenAI(base_url="", reply=reply, api_key=api_key, models=models)
+    state = FakeOpenAI(base_url="", reply=reply, api_key=api_key, models=models, delay=delay)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"

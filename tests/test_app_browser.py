@@ -4,6 +4,7 @@ served by `newsdesk serve` over the sample articles with the scripted fake LLM."
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -27,15 +28,24 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(os.environ.get("NEWSDESK_SCREENSHOTS", REPO / ".newsdesk" / "screenshots"))
 ANSWERED = "#nd-chat .nd-answer:not(.nd-streaming), #nd-chat .nd-error"
-# Counts the distinct partial answers the page displayed, to see the answer stream in.
+# Counts the distinct partial answers the page displayed, to see the answer stream in, and
+# notes when the evidence, the first drafted word and the verified answer first showed.
 WATCH_STREAM = """() => {
   window.__partials = new Set();
+  window.__first = {};
+  const first = (key) => { if (!(key in window.__first)) window.__first[key] = performance.now(); };
   new MutationObserver(() => {
-    for (const el of document.querySelectorAll('#nd-chat .nd-streaming')) {
-      if (el.textContent.trim()) window.__partials.add(el.textContent.trim());
+    for (const el of document.querySelectorAll('#nd-chat .nd-streaming .nd-draft-text')) {
+      if (el.textContent.trim()) { window.__partials.add(el.textContent.trim()); first('draft'); }
     }
+    if (document.querySelector('#nd-sources .nd-evidence li')) first('evidence');
+    if (document.querySelector('#nd-chat .nd-answer:not(.nd-streaming)')) first('answer');
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
+# The fake LLM pauses before each streamed word, so the page has time to show the evidence first.
+FAKE_SCRIPT = '[{"delay": 0.05}]'
+# Where an element is against the viewport: [top, bottom, viewport height].
+IN_VIEW = "el => { const r = el.getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]; }"
 
 
 def _free_port() -> int:
@@ -44,10 +54,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(index: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+def _start_server(index: Path, *extra: str, script: Path | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     env.update(NEWSDESK_INDEX=str(index), NEWSDESK_EMBEDDER="fake", NEWSDESK_LLM="fake")
+    if script is not None:
+        env["NEWSDESK_FAKE_LLM_SCRIPT"] = str(script)
     proc = subprocess.Popen(
         [str(NEWSDESK), "serve", "--port", str(port), *extra],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -80,7 +92,9 @@ def server(tmp_path_factory):
     index = tmp_path_factory.mktemp("ui") / "index"
     settings = load_settings(None, index=index, embedder="fake", llm="fake")
     assert add_articles([SAMPLE], settings, embedder_factory=lambda: FakeEmbedder()).ok
-    proc, url = _start_server(index)
+    script = index.parent / "fake-llm.json"
+    script.write_text(FAKE_SCRIPT, encoding="utf-8")
+    proc, url = _start_server(index, script=script)
     yield url
     _stop(proc)
 
@@ -97,8 +111,8 @@ def browser():
         chromium.close()
 
 
-def _open(browser, url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def _open(browser, url, width: int = 1400, height: int = 1000):
+    page = browser.new_page(viewport={"width": width, "height": height})
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.goto(url)
@@ -126,7 +140,8 @@ def test_question_gets_a_streamed_answer_with_working_citations(browser, server)
     assert "Strayer" in answer.inner_text()
     assert page.evaluate("window.__partials.size") >= 2, "the answer did not stream"
     marker = answer.locator("a.nd-cite").first
-    assert marker.inner_text() == "[1]" and "Strayer" in marker.get_attribute("title")
+    # The marker keeps the number the sentence had in the evidence (not renumbered from 1).
+    assert re.fullmatch(r"\[\d+\]", marker.inner_text()) and "Strayer" in marker.get_attribute("title")
     panel = page.locator("#nd-sources")
     title = "US minerals delegation holds talks with Pakistan's finance minister"
     assert title in panel.inner_text() and "Daily Times" in panel.inner_text()
@@ -150,6 +165,76 @@ def test_question_gets_a_streamed_answer_with_working_citations(browser, server)
     # Every asset came from the local server: no fonts, analytics or CDNs on the internet.
     outside = [u for u in requests if not u.startswith((server, "data:", "blob:"))]
     assert outside == []
+    page.close()
+
+
+def test_evidence_shows_before_the_answer_numbered_as_its_markers(browser, server):
+    page = _open(browser, server)
+    panel = page.locator("#nd-sources")
+    assert "Sources appear here" in panel.inner_text()  # a blank page explains the empty panel
+    assert not page.locator("#nd-choose").is_visible()  # no empty bordered "Sources" box
+    page.evaluate(WATCH_STREAM)
+    box = page.locator("#nd-question textarea")
+    box.fill(STRAYER)
+    box.press("Enter")
+    page.wait_for_selector("#nd-sources .nd-evidence li", timeout=30_000)
+    assert "Evidence" in panel.inner_text()
+    # Grouped under "Title - Publisher - Date", numbered from [1].
+    headings = panel.locator(".nd-evidence .nd-source .nd-title").all_inner_texts()
+    assert "US minerals delegation holds talks with Pakistan's finance minister \u2013 Daily Times \u2013 2025-10-31" in headings
+    numbers = [int(n.strip("[]")) for n in panel.locator(".nd-evidence .nd-n").all_inner_texts()]
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    cited = panel.locator(".nd-evidence li:has-text('Strayer')").first
+    n, sentence = re.fullmatch(r"\[(\d+)\] (.*)", cited.inner_text(), re.S).groups()
+    # The reply is visibly a draft while the evidence is up.
+    page.wait_for_selector("#nd-chat .nd-streaming .nd-draft-label", timeout=10_000)
+    answer = page.locator(ANSWERED).first
+    answer.wait_for(timeout=60_000)
+    times = page.evaluate("window.__first")
+    assert times["evidence"] < times["draft"] < times["answer"], times
+    # The verified answer's marker has the evidence's number for that sentence.
+    marker = answer.locator("a.nd-cite").first
+    assert marker.inner_text() == f"[{n}]" and sentence in marker.get_attribute("title")
+    assert page.locator("#nd-chat .nd-streaming").count() == 0
+    # Each source in the list says which sentence it is, and the legend explains the orange marker.
+    page.wait_for_selector("#nd-choose label", timeout=10_000)
+    label = page.locator("#nd-choose label").first.inner_text()
+    assert label.startswith(f"[{n}] \u201cThe US side was led") and "US minerals delegation" in label
+    assert "orange: unverified" in panel.locator(".nd-legend").inner_text()
+    page.close()
+
+
+def test_phone_layout_and_a_tapped_marker_shows_its_sentence(browser, server):
+    page = _open(browser, server, 390, 844)
+    answer = _ask(page, STRAYER)
+    page.wait_for_selector("#nd-sources mark.nd-highlight", timeout=10_000)
+    # Sources come right under the conversation, before Filters and Add articles.
+    top = {sel: page.locator(sel).bounding_box()["y"] for sel in ("#nd-chat", "#nd-sources", "#nd-filters", "#nd-add-articles")}
+    assert top["#nd-chat"] < top["#nd-sources"] < top["#nd-filters"] < top["#nd-add-articles"], top
+    page.evaluate("window.scrollTo(0, 0)")
+    mark = page.locator("#nd-sources mark.nd-highlight")
+    assert mark.evaluate(IN_VIEW)[0] > 844  # below the fold before the tap
+    answer.locator("a.nd-cite").first.click()
+    page.wait_for_function(
+        "() => { const m = document.querySelector('#nd-sources mark.nd-highlight');"
+        " const r = m && m.getBoundingClientRect(); return r && r.top >= 0 && r.bottom <= window.innerHeight; }",
+        timeout=10_000,
+    )
+    assert "Strayer" in mark.inner_text()
+    assert page.locator("#nd-sources .nd-source.nd-flash").count() == 1  # and it flashes
+    page.close()
+
+
+def test_desktop_sources_stay_in_view_with_the_accordions_open(browser, server):
+    page = _open(browser, server, 1400, 700)
+    _ask(page, STRAYER)
+    page.locator("text=Filters").click()
+    page.locator("text=Add articles").click()
+    page.wait_for_selector("#nd-upload", timeout=10_000)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("window.scrollY > 200")
+    top, bottom, height = page.locator("#nd-right").evaluate(IN_VIEW)
+    assert 0 <= top < height / 2, (top, bottom, height)  # the column stuck to the top of the window
     page.close()
 
 
@@ -203,7 +288,8 @@ def test_ask_endpoint_gives_scripts_the_same_answer(server):
 
     client = Client(server, verbose=False)
     data = client.predict(STRAYER, api_name="/ask")
-    assert list(data) == ["question", "answer", "abstained", "citations", "retrieved", "timings", "llm"]
+    assert list(data) == ["question", "answer", "abstained", "citations", "retrieved", "timings", "llm", "evidence"]
+    assert {c["n"] for c in data["citations"]} <= {e["n"] for e in data["evidence"]}
     assert not data["abstained"] and data["llm"] == "fake"
     cited = data["citations"][0]
     assert "Strayer" in cited["sentence"] and cited["source"] == "Daily Times"

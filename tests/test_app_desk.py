@@ -53,11 +53,37 @@ def test_answer_streams_then_becomes_footnote_links(sample_settings):
     assert len(steps) > 3 and all("nd-streaming" in s for s in steps[:-1])
     assert "Strayer" in steps[-2]  # the text was visible before the answer was complete
     final = steps[-1]
-    assert "nd-streaming" not in final and 'class="nd-cite"' in final and 'href="#nd-cite-1-1"' in final
-    assert session.messages[0]["role"] == "user" and session.messages[1]["role"] == "assistant"
     answer = session.answers[1]
+    n = answer["citations"][0]["n"]  # the evidence number of the cited sentence
+    assert "nd-streaming" not in final and 'class="nd-cite"' in final and f'href="#nd-cite-1-{n}"' in final
+    assert session.messages[0]["role"] == "user" and session.messages[1]["role"] == "assistant"
     assert answer["citations"] and answer["citations"][0]["title"] in html.unescape(final)
     assert session.turns == [(STRAYER, answer["answer"])]
+
+
+def test_evidence_comes_before_the_first_token_and_the_change_line_after_the_answer(sample_settings):
+    script = [{"match": "Question: Who led", "reply": "Robert Louis Strayer II led the US side [1]. The talks were on the moon [3]."}]
+    desk, _ = _desk(sample_settings, script)
+    session = Session()
+    seen = []  # (evidence known, draft text so far, answered) at each yield
+    for state in desk.respond(STRAYER, session, Filters()):
+        seen.append((1 in state.evidence, "Strayer" in state.messages[-1]["content"], 1 in state.answers, state.streaming))
+    first = next(i for i, step in enumerate(seen) if step[0])
+    assert not seen[first][1] and not seen[first][2] and seen[first][3]  # evidence alone, still streaming
+    assert any(step[1] for step in seen[first + 1 : -1])  # then the draft
+    evidence = session.evidence[1]
+    assert [e["n"] for e in evidence] == list(range(1, len(evidence) + 1))
+    assert set(evidence[0]) == {"n", "doc_id", "title", "source", "published_at", "url", "sentence", "start", "end", "computed"}
+    answer = session.answers[1]
+    assert answer["evidence"] == evidence
+    for c in answer["citations"]:  # markers keep the evidence numbers
+        assert evidence[c["n"] - 1]["sentence"] == c["sentence"]
+    assert session.changes[1].startswith("checked: ")
+    assert 'class="nd-change"' in session.messages[1]["content"]  # said in the chat, not silently replaced
+    # An answer the check leaves alone has no change line.
+    desk, _ = _desk(sample_settings)
+    session, _ = _run(desk, STRAYER)
+    assert 1 in session.evidence and 1 not in session.changes
 
 
 def test_sources_panel_highlights_the_sentence_in_its_paragraph(sample_settings):
@@ -68,8 +94,10 @@ def test_sources_panel_highlights_the_sentence_in_its_paragraph(sample_settings)
     assert f'<mark class="nd-highlight">{render.esc(cited["sentence"])}</mark>' in panel
     assert "Daily Times" in panel and "2025-10-31" in panel and 'href="https://example.com/dailytimes' in panel
     assert "Retrieved but not cited" in panel and "<details" in panel  # collapsed
-    assert desk.source_choices(session) == [(f"[1] {cited['title']}", "1:1")]
-    assert desk.pick(session, "1:1:123") == panel
+    ((label, value),) = desk.source_choices(session)
+    assert label.startswith(f"[{cited['n']}] \u201c{cited['sentence'][:20]}") and cited["title"] in label
+    assert value == f"1:{cited['n']}"
+    assert desk.pick(session, f"1:{cited['n']}:123") == panel
 
 
 def test_each_message_keeps_its_own_citations(sample_settings):
@@ -142,7 +170,7 @@ def test_filters_reach_retrieval(sample_settings):
 def test_ask_api_returns_the_answer_contract(sample_settings):
     desk, _ = _desk(sample_settings)
     data = desk.ask(STRAYER)
-    assert list(data) == ["question", "answer", "abstained", "citations", "retrieved", "timings", "llm"]
+    assert list(data) == ["question", "answer", "abstained", "citations", "retrieved", "timings", "llm", "evidence"]
     json.dumps(data)
     store = desk.engine().store
     for c in data["citations"]:
@@ -178,6 +206,27 @@ def test_header_names_the_llm_and_counts_articles(sample_settings):
     desk, _ = _desk(sample_settings)
     n = overview(sample_settings).articles
     assert n > 5 and f"{n} articles indexed" in desk.header() and "fake" in desk.header()
+
+
+def test_header_says_loading_until_the_warm_up_ends(sample_settings, monkeypatch):
+    import threading
+
+    desk, _ = _desk(sample_settings)
+    assert "nd-status" not in desk.header()  # no warm-up asked for: no state shown
+    engine, release = desk.engine(), threading.Event()
+    real = engine.warm_up
+    monkeypatch.setattr(engine, "warm_up", lambda: release.wait(10) and real())
+    thread = desk.start_warm_up()
+    assert "loading models..." in desk.header()
+    release.set()
+    thread.join(10)
+    assert desk.status == "ready" and "nd-status-ready" in desk.header()
+
+
+def test_failed_warm_up_leaves_the_models_to_the_first_question(tmp_path):
+    desk = Desk(load_settings(None, index=tmp_path / "none", embedder="fake", llm="fake"))
+    desk.start_warm_up().join(10)
+    assert desk.status == "cold" and "models load on the first question" in desk.header()
 
 
 def test_upload_indexes_files_and_reports_failures(tmp_path):
@@ -245,6 +294,9 @@ def test_render_escapes_everything_from_articles():
         render.user_message(evil),
         render.streaming_message(evil),
         render.error_message(evil),
+        render.evidence_panel(answer["citations"], 1),
+        render.answer_message(answer, 1, change=evil),
+        render.with_change(render.answer_message(answer, 1), evil),
     ):
         assert "<script" not in out and "<img" not in out and 'href="javascript' not in out
         assert "&lt;script&gt;" in out

@@ -6,7 +6,7 @@ import pytest
 
 from index.hits import SearchFilters
 from newsdesk.articles import add_articles
-from newsdesk.answer import ABSTAIN_TEXT, Answer
+from newsdesk.answer import ABSTAIN_TEXT, Answer, Shown
 from newsdesk.citations import marker_numbers
 from index.embedders import FakeEmbedder
 from newsdesk.engine import AnswerEngine, EngineError, Turn
@@ -25,9 +25,13 @@ def _engine(settings, script=None):
 
 def _check_contract(answer: Answer, store):
     assert sorted(set(marker_numbers(answer.answer))) == [c.n for c in answer.citations]
+    assert [e.n for e in answer.evidence] == list(range(1, len(answer.evidence) + 1))
     for c in answer.citations:
         article = store.article(c.doc_id)
         assert article.text[c.start : c.end] == c.sentence
+        # A marker's number is the evidence number of the sentence it cites.
+        shown = answer.evidence[c.n - 1]
+        assert (shown.doc_id, shown.start, shown.end, shown.sentence) == (c.doc_id, c.start, c.end, c.sentence)
 
 
 def test_default_fake_answers_with_a_verified_citation(sample_settings):
@@ -47,13 +51,13 @@ def test_markers_pointing_nowhere(sample_settings):
     answer = engine.ask(STRAYER)
     assert "[42]" not in answer.answer and not answer.abstained
     _check_contract(answer, engine.store)
-    assert all(c.n == 1 for c in answer.citations)
+    assert [c.n for c in answer.citations] == [e.n for e in answer.evidence if "Strayer" in e.sentence][:1]
 
 
 def test_no_markers_at_all(sample_settings):
     engine, _ = _engine(sample_settings, [{"match": "Question: Who led", "reply": "The US side was led by Robert Louis Strayer II."}])
     answer = engine.ask(STRAYER)
-    assert answer.answer.endswith("[1].")
+    assert answer.answer.endswith(f"[{answer.citations[0].n}].")
     assert answer.citations[0].supported and "Strayer" in answer.citations[0].sentence
     _check_contract(answer, engine.store)
 
@@ -153,10 +157,14 @@ def test_cli_ask_json_and_text(sample_settings):
     out = cli("ask", STRAYER, "--json", env=env)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert list(data) == ["question", "answer", "abstained", "citations", "retrieved", "timings", "llm"]
-    assert set(data["citations"][0]) == {"n", "doc_id", "title", "source", "published_at", "url", "sentence", "start", "end", "supported"}
+    assert list(data) == ["question", "answer", "abstained", "citations", "retrieved", "timings", "llm", "evidence"]
+    assert set(data["citations"][0]) == {"n", "doc_id", "title", "source", "published_at", "url", "sentence", "start", "end", "supported", "computed"}
+    assert set(data["evidence"][0]) == {"n", "doc_id", "title", "source", "published_at", "url", "sentence", "start", "end", "computed"}
+    assert all(data["evidence"][c["n"] - 1]["sentence"] == c["sentence"] for c in data["citations"])
     text = cli("ask", STRAYER, env=env)
-    assert text.returncode == 0 and "[1]" in text.stdout and "Daily Times" in text.stdout
+    cited = f"[{data['citations'][0]['n']}]"
+    assert text.returncode == 0 and cited in text.stdout and "Daily Times" in text.stdout
+    assert "draft:" not in text.stdout + text.stderr and "Evidence" not in text.stdout  # not a terminal: the answer alone
     empty_q = cli("ask", "  ", env=env)
     assert empty_q.returncode == 2 and empty_q.stderr.startswith("error: the question is empty")
     # A subprocess on purpose: the smoke test of the installed console script, and of the exact
@@ -212,7 +220,8 @@ def test_no_verdict_cites_the_same_sentences(sample_settings):
 def test_stream_yields_the_verdict_reply_then_the_answer(sample_settings):
     engine, _ = _engine(sample_settings)
     items = list(engine.stream(YES_NO))
-    assert isinstance(items[-1], Answer) and items[:-1] and items[0].startswith("Yes: ")
+    assert isinstance(items[0], Shown) and isinstance(items[-1], Answer) and items[1].startswith("Yes: ")
+    assert items[0].evidence == items[-1].evidence and all(isinstance(i, str) for i in items[1:-1])
 
 
 def test_verdicts_off_restores_the_answer_prompt(sample_settings, monkeypatch):

