@@ -234,7 +234,9 @@ class AnswerEngine:
         history: Sequence[Turn] = (),
         filters: SearchFilters | None = None,
     ) -> Context:
-        """Condense, search and pick the sentences to show; loads the models on first use."""
+        """Condense, search - once more per publisher or date the question names
+        (newsdesk.sides) - pick the sentences to show, and add the computed fact lines
+        (publication order, a named side not found) after them; loads the models on first use."""
         question = " ".join(question.split())
         if not question:
             raise EngineError("the question is empty - type a question")

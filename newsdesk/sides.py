@@ -25,6 +25,7 @@ from index.text import MONTHS, content_terms
 from newsdesk.context import Candidate
 
 ORDER_SOURCE = "newsdesk (from the articles' dates)"
+ORDER_FACT_START = "Publication order of the articles:"
 SEARCH_SOURCE = "newsdesk (from the search)"
 MAX_SIDES = 4
 ORDER_WINDOW = 4  # words either side of "before"/"after" where a publisher, date or report is looked for
@@ -263,7 +264,7 @@ def order_fact(articles: Sequence[Candidate]) -> Candidate | None:
             steps.append(f"{_article(a, day_a)} and {_article(b, day_b)} were published on the same day")
         else:
             steps.append(f"{_article(a, day_a)} was published before {_article(b, day_b)}")
-    text = "Publication order of the articles: " + "; ".join(steps) + "."
+    text = ORDER_FACT_START + " " + "; ".join(steps) + "."
     return Candidate(
         doc_id="", title="Publication order", source=ORDER_SOURCE, published_at="", url="", start=0, end=0,
         text=text, computed=True,
@@ -297,3 +298,43 @@ def involved_articles(
         return []
     floor = ranked[0].overlap / 2
     return [c for c in ranked if c.overlap >= floor][:most]
+
+
+_STEP = re.compile(
+    r"^(?:the )?(.+?) article of (\d{4}-\d{2}-\d{2}) was published before (?:the )?(.+?) article of (\d{4}-\d{2}-\d{2})",
+    re.IGNORECASE,
+)
+_BEFORE = re.compile(r"\b(before|earlier|prior|preceded|preceding|first)\b", re.IGNORECASE)
+_AFTER = re.compile(r"\b(after|later|following|subsequent(?:ly)?|followed)\b", re.IGNORECASE)
+_SAME_DAY = re.compile(r"\bsame day\b", re.IGNORECASE)
+
+
+def order_agrees(text: str, fact: str) -> bool | None:
+    """Whether the order of two publishers' articles that `text` states agrees with the
+    publication order fact line `fact`: False for "B before A" where the fact says A before
+    B (or the same day where it says before), True when what it states agrees, None when
+    it states no order the fact covers.
+
+    The words of a reversed claim are all in the fact line, so a word-based support check
+    alone would pass it.
+    """
+    low = text.lower()
+    verdict: bool | None = None
+    steps = fact.removeprefix(ORDER_FACT_START).strip().rstrip(".").split("; ")
+    for match in filter(None, (_STEP.match(step.strip()) for step in steps)):
+        first, second = match.group(1).lower(), match.group(3).lower()
+        a, b = low.find(first), low.find(second)
+        if a < 0 or b < 0 or first == second:
+            continue
+        if _SAME_DAY.search(text):
+            if match.group(2) != match.group(4):
+                return False
+            verdict = True
+            continue
+        says_before, says_after = bool(_BEFORE.search(text)), bool(_AFTER.search(text))
+        if says_before == says_after:  # neither, or both: no order to compare
+            continue
+        if (a < b) != says_before:
+            return False
+        verdict = True
+    return verdict

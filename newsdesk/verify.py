@@ -23,6 +23,7 @@ from newsdesk.citations import (
     support_score,
 )
 from newsdesk.context import Candidate
+from newsdesk.sides import ORDER_FACT_START, order_agrees
 
 @dataclass
 class Verdict:
@@ -76,6 +77,13 @@ def _score(claim: str, sentences: list[str], question: str) -> float:
     "Yes [1][2]" claims what the question asks, so the cited sentences must be about
     that: together they must share at least two of the question's content words.
     """
+    facts = [s for s in sentences if s.startswith(ORDER_FACT_START)]
+    if facts:  # a computed order line supports only an order it agrees with
+        verdict = is_verdict(question, claim)
+        for fact in facts:
+            agrees = order_agrees(question if verdict else claim, fact)
+            if agrees is not None and agrees != (not verdict or claim.strip().lower().startswith("yes")):
+                return 0.0
     if is_verdict(question, claim):
         evidence: set[str] = set()
         for sentence in sentences:

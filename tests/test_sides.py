@@ -140,6 +140,26 @@ def test_an_order_fact_cited_by_the_answer_is_verified_as_supported():
     assert cite.n == 3 and cite.supported and cite.computed and cite.doc_id == "" and cite.source == ORDER_SOURCE
 
 
+def test_a_reversed_order_claim_is_not_supported_by_the_order_fact():
+    # Every word of the reversed claim is in the fact line; the order is not.
+    shown = [
+        _cand("a", "Copper rose 3% on Monday after a strike closed the Andina mine.", "Metals Daily", "2024-03-02"),
+        _cand("b", "Copper prices kept rising as the Andina strike went on.", "Mining Weekly", "2024-03-05"),
+    ]
+    shown.append(order_fact(shown))
+    q = "Which article came first, the Metals Daily one or the Mining Weekly one?"
+    wrong = verify_reply(q, "The Mining Weekly article was published before the Metals Daily article [3].", shown)
+    # The contradicted order does not survive the check (a bare remainder may).
+    assert "before" not in wrong.answer
+    right = verify_reply(q, "The Mining Weekly article was published after the Metals Daily article [3].", shown)
+    assert any(c.computed and c.supported for c in right.citations)
+    # A yes/no question whose order the fact contradicts: "Yes" is dropped (the fact line
+    # itself may be quoted instead), "No" is supported.
+    q2 = "Was the Mining Weekly article published before the Metals Daily article?"
+    assert not verify_reply(q2, "Yes [3].", shown).answer.startswith("Yes")
+    assert any(c.computed and c.supported for c in verify_reply(q2, "No [3].", shown).citations)
+
+
 # -- the engine ---------------------------------------------------------------------------
 
 ARTICLES = {
