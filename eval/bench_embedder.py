@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "realtimeqa" / "articles.jsonl"
 
 
-def chunk_texts(source: Path, embedder, chunk_tokens: int, prefix: str = "title-source-date") -> Iterator[str]:
+def chunk_texts(source: Path, embedder, chunk_tokens: int, prefix: str = "title") -> Iterator[str]:
     """The embed texts ingest makes of the articles in `source`, in order (unusable articles skipped)."""
     for raw in readable_articles([source]):
         try:
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     embedders = {
         "torch fp32 (minilm)": MiniLMEmbedder(batch_size=settings.embed_batch_size),
         "onnx fp32": onnx_minilm(settings.model_cache, "fp32"),
+        "onnx int8, 1 text at a time on 2 threads": onnx_minilm(settings.model_cache, "int8", workers=1),
         "onnx int8 (minilm-int8)": onnx_minilm(settings.model_cache, "int8"),
     }
     if args.int8_batch:

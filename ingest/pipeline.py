@@ -47,7 +47,7 @@ class IngestOptions:
     articles per atomic write, and how long to wait for another writer."""
 
     chunk_tokens: int = 200
-    chunk_prefix: str = "title-source-date"  # see ingest.chunking.PREFIXES
+    chunk_prefix: str = "title"  # see ingest.chunking.PREFIXES
     batch_articles: int = 16
     writer_wait: float = 600.0  # seconds to wait for another writer of the same index
 

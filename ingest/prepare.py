@@ -74,7 +74,7 @@ def _title_from_text(text: str) -> str:
 
 
 def chunk_article(
-    record: ArticleRecord, embedder: Embedder, max_tokens: int, prefix: str = "title-source-date"
+    record: ArticleRecord, embedder: Embedder, max_tokens: int, prefix: str = "title"
 ) -> tuple[list[ChunkRecord], list[str]]:
     """Sentence-aligned chunks of one article and the texts to embed for them (`prefix`
     names the metadata in front of each, see ingest.chunking.PREFIXES)."""

@@ -261,6 +261,7 @@ class AnswerEngine:
         facts = [missing_fact(missing), order_fact(involved_articles(shown, side_docs)) if ordered else None]
         shown += [fact for fact in facts if fact is not None]
         yes_no = self.settings.verdicts and is_yes_no(standalone)
+        timings["evidence_ms"] = _ms(started)  # what a user waits for before the evidence shows
         return Context(question, standalone, hits, shown, started, timings, yes_no=yes_no, missing=missing)
 
     def _side_docs(self, side: Side, hits: list[Hit]) -> tuple[set[str], float]:

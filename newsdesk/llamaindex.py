@@ -89,8 +89,8 @@ def as_query_engine(engine: AnswerEngine) -> Any:
 def embedding_model(embedder: Embedder) -> Any:
     """A LlamaIndex BaseEmbedding that embeds queries and texts with a newsdesk embedder.
 
-    Queries are embedded as they are: chunks were embedded with their title, publisher
-    and date in front (see ingest.chunking.header_line), which questions naming those match.
+    Queries are embedded as they are: chunks were embedded with their article's title in
+    front (see ingest.chunking.header_line); publisher and date are matched by the keyword index.
     """
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from pydantic import PrivateAttr

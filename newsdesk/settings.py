@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         200, ge=32, le=256, description="Max embedder tokens per chunk, metadata prefix included."
     )
     chunk_prefix: Literal["title", "title-source-date"] = Field(
-        "title-source-date",
+        "title",
         description="What each chunk is embedded with in front of its text; publisher and date are "
         "in the keyword index either way.",
     )
