@@ -144,7 +144,9 @@ def slot_action(address: str, api_key: str, action: str, filename: str | None = 
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as reply:
+        # The server is this process's own loopback port: never through an HTTP(S)_PROXY.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=_TIMEOUT) as reply:
             return json.loads(reply.read())
     except urllib.error.HTTPError as exc:
         raise SlotError(_message(exc.read()) or f"HTTP {exc.code}") from None
