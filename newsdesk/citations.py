@@ -260,11 +260,23 @@ def _around(claim: TermText, evidence: list[TermText]) -> set[str]:
     return out
 
 
+_WH_HEAD = re.compile(
+    r"^\W*(?:which|what|whose)\s+([\w-]+)|^\W*(?:who|what)\s+(?:is|was|are|were)\s+(?:the|a|an)\s+([\w-]+)",
+    re.IGNORECASE,
+)
+
+
 def _choices(question: str) -> set[str]:
-    """Terms the question offers as alternatives ("rise or fall"): what it asks, not presumes."""
+    """Terms that stand for what the question asks rather than presume of it: the
+    alternatives it offers ("rise or fall"), and the kind of answer it asks for ("Which
+    company ...", "Who is the individual ...") - "X is the individual facing trial" claims
+    the trial of X, and the evidence need not call X an individual."""
     out = set()
     for m in _CHOICE.finditer(question):
         out |= {canonical_term(w) for w in m.groups()}
+    head = _WH_HEAD.search(question)
+    if head:
+        out.add(canonical_term(head.group(1) or head.group(2)))
     return out
 
 

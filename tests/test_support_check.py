@@ -32,3 +32,17 @@ def test_hard_pairs_are_well_formed_and_the_check_holds_its_floor():
     # Measured when the structured check was written: precision 0.90, recall 0.82.
     out = evaluate_pairs(HARD_PAIRS)
     assert out["precision"] >= 0.9 and out["recall"] >= 0.8
+
+
+def test_the_kind_of_answer_a_question_asks_for_is_not_claimed_of_the_answer():
+    # "Who is the individual ...": the evidence need not call Bankman-Fried an individual.
+    from newsdesk.citations import supports
+
+    question = ("Who is the individual facing a criminal trial on fraud charges, accused of misusing "
+                "customer funds from a cryptocurrency exchange?")
+    sentence = ("The highly anticipated criminal trial for Sam Bankman-Fried, former CEO of bankrupt crypto "
+                "exchange FTX, started Tuesday to determine whether he's guilty of seven counts of fraud.")
+    assert supports("Sam Bankman-Fried is the individual facing a criminal trial on fraud charges", [sentence], question)
+    # Another name's trial still does not support it.
+    other = "The criminal trial for Caroline Ellison, former CEO of Alameda, started Tuesday on fraud charges."
+    assert not supports("Sam Bankman-Fried is the individual facing a criminal trial on fraud charges", [other], question)
