@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Collection, Iterable, Sequence
 
@@ -125,3 +126,18 @@ def format_context(sentences: list[Candidate]) -> str:
             lines.append(f"## {_as_data(header) or 'Untitled'}")
         lines.append(f"[{n}] {_as_data(cand.text)}")
     return "\n".join(lines)
+
+
+_REFERRING = re.compile(
+    r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|then|same|other|else|former|latter)\b",
+    re.IGNORECASE,
+)
+_CONTINUING = re.compile(r"^\W*(and|or|but|also|so|what about|how about|why not|and why|then)\b", re.IGNORECASE)
+
+
+def needs_history(question: str) -> bool:
+    """True when a follow-up question leans on the conversation and must be rewritten first:
+    it refers back ("it", "they", "that", "there"...), continues ("and in Peru?", "what
+    about ..."), or holds fewer than three content words. A question that stands on its own
+    is searched as asked, without the LLM call that rewriting costs (seconds on a CPU)."""
+    return bool(_REFERRING.search(question) or _CONTINUING.search(question)) or len(content_terms(question)) < 3

@@ -33,7 +33,7 @@ from index.retrieve import HybridRetriever
 from index.store import IndexStore, NoIndexError
 from newsdesk.answer import Answer, Evidence, Retrieved, Shown
 from newsdesk.components import embedder_for, open_store
-from newsdesk.context import Candidate, candidates_from_hits, format_context, select_sentences
+from newsdesk.context import Candidate, candidates_from_hits, format_context, needs_history, select_sentences
 from newsdesk.llm_errors import LLMError
 from newsdesk.llms import describe_llm_error, llm_label, make_llm, one_word_kwargs
 from newsdesk.settings import Settings
@@ -216,8 +216,9 @@ class AnswerEngine:
     # -- the steps -------------------------------------------------------------------
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
-        """Rewrite a follow-up into a standalone question using the conversation."""
-        if not history:
+        """Rewrite a follow-up into a standalone question using the conversation (only
+        when it leans on it, see `newsdesk.context.needs_history`)."""
+        if not history or not needs_history(question):
             return question
         convo = "\n".join(f"User: {t.question}\nAssistant: {t.answer}" for t in history[-3:])
         reply = self.chat(render("condense", history=convo, question=question))

@@ -128,6 +128,15 @@ def test_follow_up_is_condensed_before_retrieval(sample_settings):
     assert answer.question == "and who heads it?"
 
 
+def test_a_follow_up_that_stands_on_its_own_is_searched_as_asked(sample_settings):
+    engine, llm = _engine(sample_settings)
+    history = [Turn("Which forum sent a delegation to Islamabad?", "The Critical Minerals Forum [1].")]
+    engine.ask("How much did cobalt output in Congo rise in October?", history=history)
+    # No rewriting call: the only prompt is the answer's own.
+    assert not any("Follow-up question" in p for p in llm.prompts)
+    assert any("Question: How much did cobalt output in Congo rise in October?" in p for p in llm.prompts)
+
+
 def test_filters_reach_retrieval(sample_settings):
     engine, llm = _engine(sample_settings)
     answer = engine.ask(STRAYER, filters=SearchFilters(sources=("Asia Trade Review",)))
