@@ -180,11 +180,12 @@ class AnswerEngine:
         return _ms(t0)
 
     def _search_ready(self) -> int:
-        """Load the embedder and keyword index if not yet loaded; the milliseconds it took."""
+        """Load the embedder and keyword index if not yet loaded; the milliseconds it took (0 when loaded)."""
+        if self._search_warm:
+            return 0
         t0 = time.perf_counter()
-        if not self._search_warm:
-            self.retriever.keyword.get()
-            self._search_warm = True
+        self.retriever.keyword.get()
+        self._search_warm = True
         return _ms(t0)
 
     def _llm_ready(self) -> int:
