@@ -10,13 +10,16 @@ import logging
 import re
 import shutil
 import threading
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from app import render
 from app.checks import check_question, check_sources, parse_day, preview
+from app.line import Line
 from index.errors import NewsdeskError
+from index.hits import SearchFilters
 from newsdesk import articles
 from newsdesk.answer import Answer, Shown
 from newsdesk.changes import answer_change
@@ -40,6 +43,7 @@ class Session:
     streaming: bool = False  # a reply is being written: only the chat changes
     evidence: dict[int, list[dict]] = field(default_factory=dict)  # numbered sentences the LLM saw, per reply
     changes: dict[int, str] = field(default_factory=dict)  # what the check changed in the draft, per reply
+    waiting: int | None = None  # questions ahead of the latest one while it waits in line, else None
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Desk:
         self._lock = threading.Lock()
         # Set when the server asks for a login: the handlers that write refuse anyone not signed in.
         self.login_required = login_required
+        self.line = Line(answers_at_once(settings))  # questions answered at once; the rest wait here
         # None until a warm-up starts, then "loading", then "ready" (or "cold": it failed,
         # and the first question loads the models and shows why not).
         self.status: str | None = None
@@ -108,7 +113,7 @@ class Desk:
 
     def answers_at_once(self) -> int:
         """How many questions the chat and /ask answer at once: several with a hosted LLM, else 1."""
-        return answers_at_once(self.settings)
+        return self.line.at_once
 
     def llm_name(self) -> str:
         """The label of the LLM that answers."""
@@ -138,6 +143,9 @@ class Desk:
         """Answer `question` in `session`: yields the session as the reply streams, and
         once more with the verified answer (markers as links) or a one-line error.
 
+        While other questions hold every answer slot, the reply is a status line saying
+        how many questions are ahead (`session.waiting`), yielded as that changes and every
+        `app.line.HEARTBEAT` seconds; it gives way to the answer when this question's turn comes.
         The evidence (`session.evidence[msg]`, Evidence as dicts, numbered as the markers)
         is yielded as soon as the search is done, before the first token; with the answer,
         `session.changes[msg]` says what the check changed in the draft, when it did."""
@@ -147,13 +155,35 @@ class Desk:
         session.messages.append({"role": "user", "content": render.user_message(preview(question))})
         session.messages.append({"role": "assistant", "content": render.streaming_message("")})
         msg = len(session.messages) - 1
-        yield session
-        text = ""
+        session.waiting = None
         try:
             check_question(question)
             wanted = self.search_filters(filters)
             history = [Turn(q, a) for q, a in session.turns]
-            for item in self.engine().stream(question, history=history, filters=wanted):
+            with self.line.turn() as places:
+                for ahead in places:
+                    session.waiting = ahead
+                    session.messages[msg]["content"] = render.waiting_message(ahead)
+                    yield session
+                # This question's turn: the status line gives way to the reply. After a wait
+                # only the chat changes; the first yield of a reply also clears the question box.
+                session.streaming = session.waiting is not None
+                session.waiting = None
+                session.messages[msg]["content"] = render.streaming_message("")
+                yield session
+                yield from self._reply(question, session, msg, history, wanted)
+        except Exception as exc:  # never a traceback or a dead spinner in the chat
+            session.streaming = False
+            session.waiting = None
+            session.messages[msg]["content"] = render.error_message(problem(exc, question))
+            yield session
+
+    def _reply(self, question: str, session: Session, msg: int, history: list[Turn], wanted: SearchFilters) -> Iterator[Session]:
+        # The engine's reply to `question` into message `msg`, once this question has a slot.
+        text = ""
+        stream = self.engine().stream(question, history=history, filters=wanted)
+        with closing(stream):  # a reply ended early (the user left) stops the LLM before its slot is freed
+            for item in stream:
                 if isinstance(item, Shown):  # before the first token: the UI shows it at once
                     session.evidence[msg] = [asdict(e) for e in item.evidence]
                 elif isinstance(item, Answer):
@@ -172,10 +202,6 @@ class Desk:
                     session.messages[msg]["content"] = render.streaming_message(text)
                 session.streaming = not isinstance(item, Answer)
                 yield session
-        except Exception as exc:  # never a traceback or a dead spinner in the chat
-            session.streaming = False
-            session.messages[msg]["content"] = render.error_message(problem(exc, question))
-            yield session
 
     def sources(self, session: Session, msg: int | None = None, n: int | None = None) -> str:
         """The sources panel for message `msg` (default: the latest answer), with
@@ -226,7 +252,10 @@ class Desk:
         """The Answer object (ARCHITECTURE.md) for `question`, as a dict; NewsdeskError if not."""
         check_question(question or "")
         wanted = self.search_filters(Filters(since, until, list(sources or [])), "sources")
-        return self.engine().ask(question, filters=wanted).to_dict()
+        with self.line.turn(heartbeat=None) as places:
+            for _ in places:  # the caller sees nothing while it waits: just wait for the turn
+                pass
+            return self.engine().ask(question, filters=wanted).to_dict()
 
     # -- adding articles ------------------------------------------------------------
 

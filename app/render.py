@@ -63,6 +63,13 @@ def streaming_message(text: str) -> str:
     )
 
 
+def waiting_message(ahead: int) -> str:
+    """A question waiting for its turn: how many questions are ahead of it, as a status
+    line (not an answer: the reply replaces it when this question's turn comes)."""
+    what = "1 question" if ahead == 1 else f"{ahead} questions"
+    return f'<div class="nd-waiting" role="status">{what} ahead of you</div>'
+
+
 def change_note(line: str) -> str:
     """The one line saying what the check changed in the draft."""
     return f'<div class="nd-change" role="note">{esc(line)}</div>'

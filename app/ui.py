@@ -14,10 +14,14 @@ if TYPE_CHECKING:
     import gradio as gr
 
 ASSETS = Path(__file__).parent / "assets"
-# One engine answers at a time (the local LLM uses every core); uploads wait their turn too.
-ENGINE_QUEUE = "engine"
-# A hosted LLM answers several questions at once (`hosted_concurrency`), beside uploads.
+# Uploads run one at a time (beside answers: each holds the index's writer lease).
+UPLOAD_QUEUE = "uploads"
+# Chat replies and /ask calls. How many are answered at once is the Desk's line
+# (`desk.line`): the rest wait in it, running, so a chat reply can show its place. Each
+# waiting call holds a worker thread, so past this many waiting ones Gradio's own queue
+# holds the newest (its "queue: n/m" shows on the chat) until there is room in the line.
 ANSWER_QUEUE = "answers"
+MAX_WAITING = 16
 
 
 def build_ui(desk: Desk) -> gr.Blocks:
@@ -87,7 +91,17 @@ def build_ui(desk: Desk) -> gr.Blocks:
 
         def respond(text: str, state: Session, a: Any, b: Any, pubs: list[str] | None):
             shown = None  # the message whose evidence the panel shows
+            told = None  # the place in line the chat shows
             for state in desk.respond(text, state or Session(), Filters(a, b, list(pubs or []))):
+                if state.waiting is not None:
+                    if told is None:  # the question joins the chat and leaves the box
+                        yield _view(desk, state, "")
+                    elif state.waiting != told:
+                        yield state, list(state.messages), gr.skip(), gr.skip(), gr.skip()
+                    else:  # a heartbeat, which lets Gradio end the reply of a user who left
+                        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    told = state.waiting
+                    continue
                 drafting = desk.drafting(state)
                 if drafting is not None and drafting[0] != shown:
                     shown = drafting[0]
@@ -133,28 +147,27 @@ def build_ui(desk: Desk) -> gr.Blocks:
         def poll_header():
             return desk.header(), gr.Timer(active=desk.status == "loading")
 
-        at_once = desk.answers_at_once()
-        answers = ENGINE_QUEUE if at_once == 1 else ANSWER_QUEUE
-        question.submit(
+        running = desk.answers_at_once() + MAX_WAITING  # answered or waiting in the line
+        asked = question.submit(
             respond,
             [question, session, since, until, publishers],
             [session, chat, choose, panel, question],
-            concurrency_id=answers,
-            concurrency_limit=at_once,
-            # While it waits, the chat shows its place in the queue ("queue: 2/3").
+            concurrency_id=ANSWER_QUEUE,
+            concurrency_limit=running,
             show_progress="full",
             show_progress_on=[chat],
             api_visibility="private",
         )
         choose.input(choose_source, [session, choose], [panel], api_visibility="private")
         pick.change(clicked_marker, [session, pick], [panel, choose], api_visibility="private")
-        new_chat.click(start_over, None, [session, chat, choose, panel, question], api_visibility="private")
-        chat.clear(start_over, None, [session, chat, choose, panel, question], api_visibility="private")
+        # Starting over ends the reply in progress: it leaves the line, or frees its slot.
+        for cleared in (new_chat.click, chat.clear):
+            cleared(start_over, None, [session, chat, choose, panel, question], api_visibility="private", cancels=[asked])
         add.click(
             upload,
             [files, upload_source, upload_date, since, until],
             [added, header, publishers, files, undated_note],
-            concurrency_id=ENGINE_QUEUE,
+            concurrency_id=UPLOAD_QUEUE,
             concurrency_limit=1,
             api_visibility="private",
         )
@@ -171,7 +184,7 @@ def build_ui(desk: Desk) -> gr.Blocks:
             except Exception as exc:  # the caller gets one line, never a traceback
                 raise gr.Error(problem(exc, question), print_exception=False) from None
 
-        gr.api(ask, api_name="ask", concurrency_id=answers, concurrency_limit=at_once)
+        gr.api(ask, api_name="ask", concurrency_id=ANSWER_QUEUE, concurrency_limit=running)
     return ui
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from index.embedders import Embedder
+from index.embedders import Embedder, PieceEmbedder
 from index.errors import NewsdeskError
 from index.keyword import refresh
 from index.store import ArticleRecord, ChunkRecord, IndexStore
@@ -283,10 +283,11 @@ def _embed_and_write(
     in_flight: tuple[list[ArticleRecord], list[ChunkRecord], Future] | None = None
     with ThreadPoolExecutor(1, thread_name_prefix="ingest-embed") as embedding:
         for i in range(0, len(pending), step):
-            batch, chunks, texts = _chunk_batch(pending[i : i + step], embedder, options, report)
+            batch, chunks, texts, pieces = _chunk_batch(pending[i : i + step], embedder, options, report)
             if not batch:
                 continue
-            job = embedding.submit(embedder.embed, texts)
+            # Word pieces when the chunker has them: the texts are not tokenised twice.
+            job = embedding.submit(embedder.embed, texts) if pieces is None else embedding.submit(embedder.embed_ids, pieces)
             if in_flight is not None:
                 _write(*in_flight, known, store, report, progress)
             in_flight = (batch, chunks, job)
@@ -296,13 +297,16 @@ def _embed_and_write(
 
 def _chunk_batch(
     records: list[ArticleRecord], embedder: Embedder, options: IngestOptions, report: IngestReport
-) -> tuple[list[ArticleRecord], list[ChunkRecord], list[str]]:
+) -> tuple[list[ArticleRecord], list[ChunkRecord], list[str], list[list[int]] | None]:
     batch: list[ArticleRecord] = []
     chunks: list[ChunkRecord] = []
     texts: list[str] = []
+    pieces: list[list[int]] | None = [] if isinstance(embedder, PieceEmbedder) else None
     for record in records:
         try:
-            article_chunks, embed_texts = chunk_article(record, embedder, options.chunk_tokens, options.chunk_prefix)
+            article_chunks, embed_texts, embed_pieces = chunk_article(
+                record, embedder, options.chunk_tokens, options.chunk_prefix
+            )
         except NewsdeskError:
             raise
         except Exception as exc:  # e.g. the sentence splitter's regex time limit: this article only
@@ -311,7 +315,9 @@ def _chunk_batch(
         batch.append(record)
         chunks.extend(article_chunks)
         texts.extend(embed_texts)
-    return batch, chunks, texts
+        if pieces is not None and embed_pieces is not None:
+            pieces.extend(embed_pieces)
+    return batch, chunks, texts, pieces
 
 
 def _write(

@@ -8,7 +8,7 @@ dates outside the accepted range are left empty.
 
 from __future__ import annotations
 
-from index.embedders import Embedder
+from index.embedders import Embedder, PieceEmbedder
 from index.store import ArticleRecord, ChunkRecord
 from ingest import quality
 from ingest.article import RawArticle, ReadError
@@ -75,18 +75,20 @@ def _title_from_text(text: str) -> str:
 
 def chunk_article(
     record: ArticleRecord, embedder: Embedder, max_tokens: int, prefix: str = "title"
-) -> tuple[list[ChunkRecord], list[str]]:
-    """Sentence-aligned chunks of one article and the texts to embed for them (`prefix`
-    names the metadata in front of each, see ingest.chunking.PREFIXES)."""
+) -> tuple[list[ChunkRecord], list[str], list[list[int]] | None]:
+    """Sentence-aligned chunks of one article, the texts to embed for them (`prefix` names
+    the metadata in front of each, see ingest.chunking.PREFIXES) and, when the embedder
+    takes word pieces, those texts as word pieces (else None)."""
     header = header_line(record.title, record.source, record.published_at, prefix)
+    tokenize = embedder.tokenize if isinstance(embedder, PieceEmbedder) else None
     chunks = make_chunks(
         record.text,
         split_sentences(record.text),
         header,
         min(max_tokens, embedder.max_tokens),
         embedder.count_tokens,
+        tokenize,
     )
-    return [
-        ChunkRecord(record.doc_id, c.index, c.start, c.end, c.text, c.sentences)
-        for c in chunks
-    ], [c.embed_text for c in chunks]
+    records = [ChunkRecord(record.doc_id, c.index, c.start, c.end, c.text, c.sentences) for c in chunks]
+    pieces = [c.embed_ids or [] for c in chunks] if tokenize is not None else None
+    return records, [c.embed_text for c in chunks], pieces

@@ -267,7 +267,7 @@ def test_cache_is_rebuilt_when_the_store_changed_behind_it(own_index, tmp_path, 
     _new_article(tmp_path / "more")
     (raw,) = read_file(tmp_path / "more" / "lithium.md")
     record = prepare_article(raw)
-    chunks, texts = chunk_article(record, FakeEmbedder(), own_index.chunk_tokens)
+    chunks, texts, _ = chunk_article(record, FakeEmbedder(), own_index.chunk_tokens)
     store.write_articles([record], chunks, FakeEmbedder().embed(texts))
     builds = _count_builds(monkeypatch)
     after = live.get()
@@ -287,7 +287,7 @@ def test_in_place_edit_by_another_writer_is_seen_by_the_full_check(own_index):
     (doc_id, record), *_ = [(d, r) for d, r in store.articles(with_text=True).items() if r.n_chunks == 1]
     record.text = record.text.replace(" the ", " zirconium ", 1)  # same length in tokens
     record.hash = "edited"
-    chunks, texts = chunk_article(record, FakeEmbedder(), own_index.chunk_tokens)
+    chunks, texts, _ = chunk_article(record, FakeEmbedder(), own_index.chunk_tokens)
     assert len(chunks) == 1  # same counts: only the fingerprint can tell
     store.write_articles([record], chunks, FakeEmbedder().embed(texts))
     after = live.get()

@@ -26,7 +26,7 @@ def test_no_chunk_exceeds_the_window(minilm):
     path = data_file("realtimeqa", "articles.jsonl")
     over = total = 0
     for raw in itertools.islice(readable_articles([path]), 150):
-        chunks, texts = chunk_article(prepare_article(raw), minilm, 256)
+        chunks, texts, _ = chunk_article(prepare_article(raw), minilm, 256)
         counts = minilm.count_tokens(texts)
         total += len(texts)
         over += sum(1 for n in counts if n + SPECIAL_TOKENS > minilm.max_tokens)

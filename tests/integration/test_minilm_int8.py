@@ -63,3 +63,36 @@ def test_onnx_fp32_matches_torch_and_counts_tokens_alike(settings, fp32, torch_m
     torch_counts = torch_minilm.count_tokens(SENTENCES + ["x " * 300])
     assert onnx.count_tokens(SENTENCES + ["x " * 300]) == torch_counts
     assert onnx.max_tokens == 256
+
+
+def test_chunk_word_pieces_are_those_of_the_embedded_text(int8):
+    """Ingest tokenises each article once and embeds chunks from those word pieces: they
+    must be exactly the pieces of the chunk's embedded text, so the vectors are identical."""
+    import itertools
+
+    from ingest.pipeline import chunk_article, prepare_article
+    from ingest.readers import readable_articles
+    from tests.conftest import SAMPLE, data_file
+
+    tricky = (
+        "Zoë Saldaña's café opened in São Paulo.  It served crème brûlée!\n\n"
+        "Prices rose 3.5% (to $1,200) on Mon.—then fell… «Très bien», said Dr. Müller. "
+        "東京 officials said 10,000 people attended. " + "Supercalifragilistic " * 120 + "end."
+    )
+    raws = list(readable_articles([SAMPLE]))
+    try:
+        raws += list(itertools.islice(readable_articles([data_file("realtimeqa", "articles.jsonl")]), 15))
+    except pytest.skip.Exception:
+        pass
+    records = [prepare_article(raw) for raw in raws]
+    records.append(type(records[0])(**{**records[0].__dict__, "doc_id": "tricky", "text": tricky}))
+    checked = 0
+    for record in records:
+        _, texts, pieces = chunk_article(record, int8, 200)
+        assert pieces is not None
+        for text, ids in zip(texts, pieces):
+            assert ids == int8.tokenize(text)[0], text[:80]
+            checked += 1
+    # The same vectors, to the last bit (the tricky article: accents, CJK, a word cut up).
+    assert np.array_equal(int8.embed_ids(pieces), int8.embed(texts))
+    assert checked > 30
