@@ -82,23 +82,33 @@ class Hit:
     score: float = 0.0
 
     @classmethod
-    def from_store(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
-        """Decode a chunk as the store keeps it (see index.store.chunk_metadata)."""
-        ts = meta.get("published_ts")
+    def from_store(
+        cls, chunk_id: str, text: str | None, meta: dict[str, Any], score: float, article: tuple[dict[str, Any], str] | None = None
+    ) -> Hit:
+        """Decode a chunk as the store keeps it (see index.records.chunk_metadata).
+
+        `article` is its article's manifest metadata and text: they give the chunk's text
+        (`text[start:end]`) and the article's fields. Indexes written before chunks stopped
+        repeating them keep both in the chunk, which is used when `article` is None.
+        """
+        article_meta, article_text = article if article is not None else ({}, "")
+        fields = {**meta, **article_meta}
+        start, end = int(meta.get("start", 0)), int(meta.get("end", 0))
+        ts = fields.get("published_ts")
         return cls(
             chunk_id=chunk_id,
             doc_id=str(meta.get("doc_id", "")),
-            text=text or "",
+            text=text or article_text[start:end],
             chunk=int(meta.get("chunk", 0)),
-            start=int(meta.get("start", 0)),
-            end=int(meta.get("end", 0)),
+            start=start,
+            end=end,
             spans=tuple((int(a), int(b)) for a, b in json.loads(meta.get("sentences") or "[]")),
-            title=str(meta.get("title", "")),
-            source=str(meta.get("source", "")),
-            published_at=str(meta.get("published_at", "")),
+            title=str(fields.get("title", "")),
+            source=str(fields.get("source", "")),
+            published_at=str(fields.get("published_at", "")),
             published_ts=int(ts) if ts is not None else None,
-            url=str(meta.get("url", "")),
-            author=str(meta.get("author", "")),
+            url=str(fields.get("url", "")),
+            author=str(fields.get("author", "")),
             score=float(score),
         )
 

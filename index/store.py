@@ -218,7 +218,8 @@ class IndexStore:
         """Every chunk of every completed article, decoded, read in one consistent view."""
         out: list[Hit] = []
         with self._conn.reading() as cols:
-            done = set(cols.manifest.get(where={"state": DONE}, include=[])["ids"])
+            got = cols.manifest.get(where={"state": DONE}, include=["metadatas", "documents"])
+            done = {doc_id: (meta, text or "") for doc_id, meta, text in zip(got["ids"], got["metadatas"], got["documents"])}
             offset = 0
             while True:
                 got = cols.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
@@ -226,8 +227,9 @@ class IndexStore:
                     return out
                 offset += len(got["ids"])
                 for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                    if meta.get("doc_id") in done:  # an article still being written is not visible yet
-                        out.append(Hit.from_store(chunk_id, text, meta, 0.0))
+                    article = done.get(meta.get("doc_id"))
+                    if article is not None:  # an article still being written is not visible yet
+                        out.append(Hit.from_store(chunk_id, text, meta, 0.0, article))
 
     def hits(self, scored: Sequence[tuple[str, float]]) -> list[Hit]:
         """Hits for (chunk_id, score) pairs, read in one call, in the given order.
@@ -238,8 +240,15 @@ class IndexStore:
             return []
         with self._conn.reading() as cols:
             got = cols.chunks.get(ids=[cid for cid, _ in scored], include=["documents", "metadatas"])
+            doc_ids = sorted({str(meta.get("doc_id", "")) for meta in got["metadatas"]})
+            arts = cols.manifest.get(ids=doc_ids, include=["metadatas", "documents"])
+        articles = {doc_id: (meta, text or "") for doc_id, meta, text in zip(arts["ids"], arts["metadatas"], arts["documents"])}
         found = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
-        return [Hit.from_store(cid, *found[cid], score) for cid, score in scored if cid in found]
+        return [
+            Hit.from_store(cid, *found[cid], score, articles.get(str(found[cid][1].get("doc_id", ""))))
+            for cid, score in scored
+            if cid in found
+        ]
 
     def nearest(self, vector: Sequence[float], k: int) -> dict[str, float]:
         """Cosine similarity of the `k` chunks nearest `vector`, by chunk id, best first."""
@@ -293,7 +302,6 @@ class IndexStore:
                 cols.chunks.add(
                     ids=[c.chunk_id() for c in chunks[i : i + step]],
                     embeddings=vectors[i : i + step],
-                    documents=[c.text for c in chunks[i : i + step]],
                     metadatas=metas[i : i + step],
                 )
             # Only the state changes now; the text was written with the `writing` mark.

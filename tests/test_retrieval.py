@@ -66,12 +66,14 @@ def test_results_are_typed_hits_decoded_from_the_store_on_both_sides(hybrid, sam
         top = hits[0]
         stored = chroma(store).chunks.get(ids=[top.chunk_id], include=["documents", "metadatas"])
         meta = stored["metadatas"][0]
-        assert top.text == stored["documents"][0]
+        # A chunk keeps its place in the article; its text and the article's fields come from the manifest.
+        assert stored["documents"][0] is None and "title" not in meta
+        article = store.article(top.doc_id)
+        assert top.text == article.text[top.start:top.end]
         assert (top.doc_id, top.title, top.source, top.start, top.end) == (
-            meta["doc_id"], meta["title"], meta["source"], meta["start"], meta["end"])
+            meta["doc_id"], article.title, meta["source"], meta["start"], meta["end"])
         assert [list(span) for span in top.spans] == json.loads(meta["sentences"])
-        article = store.article(top.doc_id).text
-        assert all(article[s.start:s.end] == s.text for s in top.sentences())
+        assert all(article.text[s.start:s.end] == s.text for s in top.sentences())
     assert "Strayer" in _passages(hybrid.search(question, top_k=1))[0]
 
 

@@ -162,8 +162,9 @@ def test_a_new_feed_item_is_fetched_and_a_changed_page_replaces_its_chunks(tmp_p
     assert result.returncode == 0, result.stderr
     assert "added 1, updated 1, unchanged 1" in result.stdout
     assert (site.hits - before) == {"/news/lithium.html": 1, "/atom.xml": 1, "/news/zinc.html": 1}
-    new_chunks = chroma(store).chunks.get(where={"doc_id": doc_id}, include=["documents"])
-    text = " ".join(new_chunks["documents"])
+    new_chunks = chroma(store).chunks.get(where={"doc_id": doc_id}, include=["metadatas"])
+    article = store.article(doc_id).text
+    text = " ".join(article[m["start"] : m["end"]] for m in new_chunks["metadatas"])
     assert "25,000 tonnes" in text and "15,000 tonnes" not in text
     assert len(store.articles()) == 3
 

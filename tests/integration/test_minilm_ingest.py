@@ -1,7 +1,6 @@
 """The real packaged MiniLM: chunks fit its window, and ingest + a dense query work end to end."""
 
 import itertools
-import json
 
 import pytest
 
@@ -12,7 +11,7 @@ from newsdesk.articles import add_articles
 from ingest.readers import readable_articles
 from index.embedders import MiniLMEmbedder
 from newsdesk.settings import load_settings
-from tests.conftest import SAMPLE, chroma, data_file
+from tests.conftest import SAMPLE, data_file
 
 pytestmark = pytest.mark.integration
 
@@ -40,9 +39,10 @@ def test_sample_ingest_and_dense_query(tmp_path, minilm):
     assert report.ok, report.failed
     store = IndexStore(settings.store_options())
     query = minilm.embed(["Who led the US delegation that visited Islamabad?"])
-    hits = chroma(store).chunks.query(query_embeddings=query, n_results=3, include=["documents", "metadatas"])
-    assert any("Strayer" in doc for doc in hits["documents"][0])
-    meta = hits["metadatas"][0][0]
-    article = store.article(meta["doc_id"])
-    for start, end in json.loads(meta["sentences"]):
-        assert article.text[start:end] in hits["documents"][0][0]
+    nearest = store.nearest(query[0].tolist(), 3)
+    hits = store.hits(list(nearest.items()))
+    assert any("Strayer" in hit.text for hit in hits)
+    article = store.article(hits[0].doc_id)
+    assert hits[0].text == article.text[hits[0].start : hits[0].end]
+    for start, end in hits[0].spans:
+        assert article.text[start:end] in hits[0].text
