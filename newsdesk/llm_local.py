@@ -183,15 +183,31 @@ class XLlamaCppLLM(CustomLLM):
         return self._server
 
     def _load(self) -> Any:
-        import secrets
-
         import xllamacpp
 
         path = Path(self.model_path)
         if not path.is_file():
             raise LLMError(f"model file {path} is missing")
+        params = self._params()
+        started = time.perf_counter()
+        try:
+            server = xllamacpp.Server(params)
+        except RuntimeError:
+            raise LLMError(
+                f"llama.cpp could not load {path} (damaged file or not enough memory) - "
+                "delete it to have it rebuilt"
+            ) from None
+        self.load_seconds = round(time.perf_counter() - started, 3)
+        return server
+
+    def _params(self) -> Any:
+        """The llama.cpp CommonParams the model loads with; a subclass may adjust them."""
+        import secrets
+
+        import xllamacpp
+
         params = xllamacpp.CommonParams()
-        params.model.path = str(path)
+        params.model.path = str(Path(self.model_path))
         params.n_ctx = self.context_window
         params.n_predict = self.max_tokens
         params.n_parallel = 1
@@ -218,16 +234,7 @@ class XLlamaCppLLM(CustomLLM):
             except OSError as exc:
                 log.warning("no prefix state folder %s: %s", self.state_dir, exc)
                 self.state_dir = None
-        started = time.perf_counter()
-        try:
-            server = xllamacpp.Server(params)
-        except RuntimeError:
-            raise LLMError(
-                f"llama.cpp could not load {path} (damaged file or not enough memory) - "
-                "delete it to have it rebuilt"
-            ) from None
-        self.load_seconds = round(time.perf_counter() - started, 3)
-        return server
+        return params
 
     def _request(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> dict[str, Any]:
         request: dict[str, Any] = {
