@@ -79,17 +79,12 @@ def _speculative(kind: str):
     def tweak(p: Any) -> None:
         import xllamacpp
 
-        spec = p.speculative
+        spec = p.speculative  # the sub-objects are views into p: set in place
         spec.types = [getattr(xllamacpp.common_speculative_type, f"COMMON_SPECULATIVE_TYPE_{kind}")]
         spec.draft.n_max, spec.draft.n_min = 16, 0
-        for name in ("ngram_simple", "ngram_map_k"):
-            cfg = getattr(spec, name)
+        for cfg in (spec.ngram_simple, spec.ngram_map_k):
             cfg.size_n, cfg.size_m, cfg.min_hits = 4, 16, 1
-            setattr(spec, name, cfg)  # the sub-objects may be copies
-        mod = spec.ngram_mod
-        mod.n_match, mod.n_min, mod.n_max = 4, 2, 16
-        spec.ngram_mod = mod
-        p.speculative = spec
+        spec.ngram_mod.n_match, spec.ngram_mod.n_min, spec.ngram_mod.n_max = 4, 2, 16
     return tweak
 
 
@@ -242,31 +237,35 @@ def _p50(values: list[float]) -> int | None:
 
 
 def summarize(result: dict[str, Any], default: dict[str, Any] | None) -> dict[str, Any]:
-    """One table row: prompt and generation tok/s, answer prompt_ms p50, per-question total p50, same replies."""
+    """One table row: prompt tok/s (all calls), generation tok/s (answer calls), per-question
+    first-token-equivalent (prompt_ms of its calls) and total wall p50, replies same as the default's."""
     rows = result["rows"]
-    answers = [r for r in rows if r["kind"] == "answer"]
-    t = [r["timings"] for r in answers]
+    t = [r["timings"] for r in rows]
+    answers = [r["timings"] for r in rows if r["kind"] == "answer"]
     prompt_n, prompt_ms = sum(x.get("prompt_n", 0) for x in t), sum(x.get("prompt_ms", 0) for x in t)
-    gen_n, gen_ms = sum(x.get("predicted_n", 0) for x in t), sum(x.get("predicted_ms", 0) for x in t)
-    per_question: dict[str, float] = {}
+    gen_n, gen_ms = sum(x.get("predicted_n", 0) for x in answers), sum(x.get("predicted_ms", 0) for x in answers)
+    first: dict[str, float] = {}
+    total: dict[str, float] = {}
     for r in rows:
-        per_question[r["qid"]] = per_question.get(r["qid"], 0) + r["wall_ms"]
+        first[r["qid"]] = first.get(r["qid"], 0) + r["timings"].get("prompt_ms", 0)
+        total[r["qid"]] = total.get(r["qid"], 0) + r["wall_ms"]
     same = None
     if default is not None and len(default["rows"]) == len(rows):
         same = sum(a["reply"] == b["reply"] for a, b in zip(rows, default["rows"]))
-    drafted = sum(x.get("draft_n", 0) for x in t)
-    accepted = sum(x.get("draft_n_accepted", 0) for x in t)
+    drafted = sum(x.get("draft_n", 0) for x in answers)
+    accepted = sum(x.get("draft_n_accepted", 0) for x in answers)
     return {
         "lever": result["lever"],
         "prompt_tok_s": round(prompt_n / prompt_ms * 1000, 1) if prompt_ms else None,
         "gen_tok_s": round(gen_n / gen_ms * 1000, 1) if gen_ms else None,
-        "first_token_ms_p50": _p50([x.get("prompt_ms", 0) for x in t]),
-        "total_ms_p50": _p50(list(per_question.values())),
+        "first_token_ms_p50": _p50(list(first.values())),
+        "total_ms_p50": _p50(list(total.values())),
         "same_replies": f"{same}/{len(rows)}" if same is not None else "-",
         "draft": f"{accepted}/{drafted}" if drafted else "",
         "prompt_tokens_p50": _p50([x.get("prompt_n", 0) for x in t]),
         "cached_tokens_p50": _p50([x.get("cache_n", 0) for x in t]),
         "prefill_ms": result["prefill_ms"],
+        "loadavg": result.get("loadavg_after"),
     }
 
 
@@ -298,17 +297,21 @@ def write_report(results: dict[str, Any], n_calls: int, out: Path = REPORTS) -> 
     view = ""
     if base_row and base_row["prompt_tok_s"]:
         budget = round(base_row["prompt_tok_s"] * FIRST_TOKEN_TARGET_MS / 1000)
-        view = (f"\n## Prompt size\n\nAnswer calls read p50 {base_row['prompt_tokens_p50']} new prompt tokens "
-                f"(the cached prefix, p50 {base_row['cached_tokens_p50']} tokens, is not read again) at "
-                f"{base_row['prompt_tok_s']} tok/s. For the first token in <= 4 s the new part of the prompt "
-                f"must stay under about {budget} tokens at that rate (prefix caching prefill took "
-                f"{base_row['prefill_ms']} ms once per load).\n")
+        calls = "\n".join(f"| {r['qid']} | {r['kind']} | {r['timings'].get('cache_n')} | {r['timings'].get('prompt_n')} | "
+                          f"{round(r['timings'].get('prompt_ms', 0))} | {r['timings'].get('predicted_n')} |"
+                          for r in base["rows"])
+        view = (f"\n## Prompt size (default run)\n\n| question | call | cached tokens | new prompt tokens | prompt ms "
+                f"| generated |\n|---|---|---|---|---|---|\n{calls}\n\nAt {base_row['prompt_tok_s']} prompt tok/s, "
+                f"a first token in <= 4 s allows about {budget} new (uncached) prompt tokens per question; the "
+                f"calls above read p50 {base_row['prompt_tokens_p50']}. Caching the answer prefix took "
+                f"{base_row['prefill_ms']} ms once per load.\n")
     text = (f"# Local LLM speed, lever by lever\n\n`python -m eval.bench_model`\n\n"
             f"{machine()}; load average {results.get('loadavg', os.getloadavg())}; {results.get('date', '')}.\n"
             f"{n_calls} recorded LLM calls from the first MultiHop-RAG dev questions, replayed non-streamed "
-            "after the answer prompt's prefix is cached. first-token-eq = llama.cpp prompt_ms of the answer "
-            "call (the time before its first token, less one token's generation); total = wall time of all "
-            "calls for one question; same replies = calls whose reply is byte-identical to the default's.\n\n"
+            "after the answer prompt's prefix is cached. first-token-eq = llama.cpp prompt_ms summed over a "
+            "question's calls (the wait before the first token, less one token's generation); total = wall time of all "
+            "calls for one question; verdict calls (yes/no questions, 1 token) count in both; "
+            "same replies = calls whose reply is byte-identical to the default's.\n\n"
             f"{header}\n" + "\n".join(lines) + "\n" + view + results.get("notes", ""))
     path = out / "model_levers.md"
     path.write_text(text, encoding="utf-8")
