@@ -81,6 +81,7 @@ class XLlamaCppLLM(CustomLLM):
     context_window: int = Field(default=4096, description="Context size (n_ctx) in tokens.")
     max_tokens: int = Field(default=256, description="Most tokens one reply may generate.")
     n_threads: int = Field(default=2, description="CPU threads for prompt and generation.")
+    repack: bool = Field(default=True, description="Use llama.cpp's repacked CPU weight layouts (extra buffer types).")
     load_seconds: float | None = Field(default=None, description="How long loading took.")
     state_dir: str | None = Field(
         default=None, description="Folder for the prompt prefix's saved KV state; None: recompute it in every process."
@@ -102,6 +103,7 @@ class XLlamaCppLLM(CustomLLM):
             context_window=settings.llm_context,
             max_tokens=settings.llm_max_tokens,
             n_threads=settings.llm_threads,
+            repack=settings.llm_repack,
             state_dir=str(Path(settings.model_cache).expanduser() / STATE_FOLDER),
         )
 
@@ -148,7 +150,8 @@ class XLlamaCppLLM(CustomLLM):
             return None
         import xllamacpp
 
-        build = getattr(xllamacpp, "__version__", "")
+        # The saved state was computed with one weight layout's kernels: keep them apart.
+        build = getattr(xllamacpp, "__version__", "") + ("" if self.repack else "+no-repack")
         return PrefixState.of(Path(self.state_dir), Path(self.model_path), self.context_window, messages, build)
 
     def _restore(self, state: PrefixState) -> bool:
@@ -213,6 +216,7 @@ class XLlamaCppLLM(CustomLLM):
         params.n_parallel = 1
         params.cpuparams.n_threads = self.n_threads
         params.cpuparams_batch.n_threads = self.n_threads
+        params.no_extra_bufts = not self.repack
         params.sampling.temp = 0.0
         params.sampling.top_k = 1
         params.sampling.seed = 0

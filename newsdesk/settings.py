@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         Path("~/.cache/newsdesk/models"), description="Where the local GGUF is assembled once."
     )
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local LLM.")
+    llm_repack: bool = Field(
+        True, description="Let llama.cpp repack the local model's weights for its AVX2 kernels (eval/reports/model_levers.md)."
+    )
     llm_context: int = Field(4096, ge=512, description="Context window (tokens) for the local LLM.")
     llm_max_tokens: int = Field(256, ge=16, description="Most tokens an answer may generate.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a hosted LLM.")
