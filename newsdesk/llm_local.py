@@ -81,7 +81,7 @@ class XLlamaCppLLM(CustomLLM):
     context_window: int = Field(default=4096, description="Context size (n_ctx) in tokens.")
     max_tokens: int = Field(default=256, description="Most tokens one reply may generate.")
     n_threads: int = Field(default=2, description="CPU threads for prompt and generation.")
-    repack: bool = Field(default=True, description="Use llama.cpp's repacked CPU weight layouts (extra buffer types).")
+    repack: bool = Field(default=False, description="Use llama.cpp's repacked CPU weight layouts (extra buffer types).")
     load_seconds: float | None = Field(default=None, description="How long loading took.")
     state_dir: str | None = Field(
         default=None, description="Folder for the prompt prefix's saved KV state; None: recompute it in every process."

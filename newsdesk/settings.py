@@ -66,8 +66,12 @@ class Settings(BaseSettings):
         Path("~/.cache/newsdesk/models"), description="Where the local GGUF is assembled once."
     )
     llm_threads: int = Field(2, ge=1, description="CPU threads for the local LLM.")
+    # Off by default: on the 2-core AVX2 build machine llama.cpp's repacked Q4_K kernels read
+    # prompts 12-15% slower than its plain ones, and answers held up without them (MultiHop-RAG
+    # dev accuracy 0.548 -> 0.583, first token p50 10.7 -> 8.4 s; eval/reports/model_levers.md).
+    # Other CPUs may differ: `python -m eval.bench_model --levers default,norepack` measures it.
     llm_repack: bool = Field(
-        True, description="Let llama.cpp repack the local model's weights for its AVX2 kernels (eval/reports/model_levers.md)."
+        False, description="Let llama.cpp repack the local model's weights for its CPU kernels (eval/reports/model_levers.md)."
     )
     llm_context: int = Field(4096, ge=512, description="Context window (tokens) for the local LLM.")
     llm_max_tokens: int = Field(256, ge=16, description="Most tokens an answer may generate.")
