@@ -218,8 +218,7 @@ class IndexStore:
         """Every chunk of every completed article, decoded, read in one consistent view."""
         out: list[Hit] = []
         with self._conn.reading() as cols:
-            got = cols.manifest.get(where={"state": DONE}, include=["metadatas", "documents"])
-            done = {doc_id: (meta, text or "") for doc_id, meta, text in zip(got["ids"], got["metadatas"], got["documents"])}
+            done = _articles_by_id(cols.manifest.get(where={"state": DONE}, include=["metadatas", "documents"]))
             offset = 0
             while True:
                 got = cols.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
@@ -241,8 +240,7 @@ class IndexStore:
         with self._conn.reading() as cols:
             got = cols.chunks.get(ids=[cid for cid, _ in scored], include=["documents", "metadatas"])
             doc_ids = sorted({str(meta.get("doc_id", "")) for meta in got["metadatas"]})
-            arts = cols.manifest.get(ids=doc_ids, include=["metadatas", "documents"])
-        articles = {doc_id: (meta, text or "") for doc_id, meta, text in zip(arts["ids"], arts["metadatas"], arts["documents"])}
+            articles = _articles_by_id(cols.manifest.get(ids=doc_ids, include=["metadatas", "documents"]))
         found = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
         return [
             Hit.from_store(cid, *found[cid], score, articles.get(str(found[cid][1].get("doc_id", ""))))
@@ -321,6 +319,11 @@ class IndexStore:
                 cols.chunks.delete(where={"doc_id": {"$in": found}})
                 cols.manifest.delete(ids=found)
         return list(found)
+
+
+def _articles_by_id(got: dict) -> dict[str, tuple[dict, str]]:
+    """(manifest metadata, text) by doc_id, from a manifest `get` with metadatas and documents."""
+    return {doc_id: (meta, text or "") for doc_id, meta, text in zip(got["ids"], got["metadatas"], got["documents"])}
 
 
 def _built_with(cols: Collections) -> str | None:

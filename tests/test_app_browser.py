@@ -87,20 +87,21 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def serve_sample(tmp_path_factory, fake_script: str):
+    """`newsdesk serve` over the sample articles, fake embedder, the fake LLM following
+    `fake_script`: yields its URL, stops it afterwards (for module fixtures)."""
     index = tmp_path_factory.mktemp("ui") / "index"
     settings = load_settings(None, index=index, embedder="fake", llm="fake")
     assert add_articles([SAMPLE], settings, embedder_factory=lambda: FakeEmbedder()).ok
     script = index.parent / "fake-llm.json"
-    script.write_text(FAKE_SCRIPT, encoding="utf-8")
+    script.write_text(fake_script, encoding="utf-8")
     proc, url = _start_server(index, script=script)
     yield url
     _stop(proc)
 
 
-@pytest.fixture(scope="module")
-def browser():
+def launch_chromium():
+    """Debian's headless Chromium under Playwright (skips when it is not installed): yields the browser."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (make test installs it with apt-get)")
     from playwright.sync_api import sync_playwright
@@ -109,6 +110,16 @@ def browser():
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serve_sample(tmp_path_factory, FAKE_SCRIPT)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launch_chromium()
 
 
 def _open(browser, url, width: int = 1400, height: int = 1000):

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.embedders import FakeEmbedder
-from newsdesk.articles import add_articles
-from newsdesk.settings import load_settings
-from tests.conftest import SAMPLE
-from tests.test_app_browser import ANSWERED, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, STRAYER, _open, _start_server, _stop
+from tests.test_app_browser import ANSWERED, SCREENSHOTS, STRAYER, _open, launch_chromium, serve_sample
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -23,26 +19,12 @@ STATUS = "#nd-chat .nd-waiting"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    index = tmp_path_factory.mktemp("line") / "index"
-    settings = load_settings(None, index=index, embedder="fake", llm="fake")
-    assert add_articles([SAMPLE], settings, embedder_factory=lambda: FakeEmbedder()).ok
-    script = index.parent / "fake-llm.json"
-    script.write_text(FAKE_SCRIPT, encoding="utf-8")
-    proc, url = _start_server(index, script=script)
-    yield url
-    _stop(proc)
+    yield from serve_sample(tmp_path_factory, FAKE_SCRIPT)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed (make test installs it with apt-get)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 def _send(page, question: str) -> None:
