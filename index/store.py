@@ -240,7 +240,11 @@ class IndexStore:
         with self._conn.reading() as cols:
             got = cols.chunks.get(ids=[cid for cid, _ in scored], include=["documents", "metadatas"])
             doc_ids = sorted({str(meta.get("doc_id", "")) for meta in got["metadatas"]})
-            articles = _articles_by_id(cols.manifest.get(ids=doc_ids, include=["metadatas", "documents"]))
+            # Article texts only when a chunk has no text of its own (indexes written before
+            # chunks stopped keeping a copy have it): reading them was 10-15 ms of a search.
+            texts = any(doc is None for doc in got["documents"])
+            include = ["metadatas", "documents"] if texts else ["metadatas"]
+            articles = _articles_by_id(cols.manifest.get(ids=doc_ids, include=include))
         found = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
         return [
             Hit.from_store(cid, *found[cid], score, articles.get(str(found[cid][1].get("doc_id", ""))))
@@ -322,8 +326,9 @@ class IndexStore:
 
 
 def _articles_by_id(got: dict) -> dict[str, tuple[dict, str]]:
-    """(manifest metadata, text) by doc_id, from a manifest `get` with metadatas and documents."""
-    return {doc_id: (meta, text or "") for doc_id, meta, text in zip(got["ids"], got["metadatas"], got["documents"])}
+    """(manifest metadata, text) by doc_id, from a manifest `get` of metadatas (and documents: else texts are "")."""
+    texts = got.get("documents") or [None] * len(got["ids"])
+    return {doc_id: (meta, text or "") for doc_id, meta, text in zip(got["ids"], got["metadatas"], texts)}
 
 
 def _built_with(cols: Collections) -> str | None:
