@@ -28,7 +28,7 @@ from typing import Any
 from eval.reporting import machine, percentile
 from eval.set_index import DEFAULT_CACHE, open_set_index
 from eval.sets import REPO, resolve_set, sample_items
-from newsdesk.engine import AnswerEngine
+from newsdesk.engine import AnswerEngine, answer_prefix
 from newsdesk.llm_local import XLlamaCppLLM
 from newsdesk.model_cache import ensure_local_model
 from newsdesk.settings import load_settings
@@ -202,12 +202,6 @@ def requantize_q4_0(src: Path, dst: Path) -> Path:
     return dst
 
 
-def _prefix_messages() -> list[Any]:
-    from llama_index.core.llms import ChatMessage, MessageRole
-
-    return [ChatMessage(role=MessageRole(role), content=text) for role, text in render("answer", articles="", question="")]
-
-
 def run_lever(lever: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
     """Load the model with `lever`, cache the prompt prefix, replay `calls`; timings and replies."""
     settings = load_settings(None, llm="local")
@@ -219,7 +213,7 @@ def run_lever(lever: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
                    n_threads=settings.llm_threads, state_dir=None, lever=lever)
     llm.load()
     started = time.perf_counter()
-    llm.prefill(_prefix_messages())
+    llm.prefill(answer_prefix())
     prefill_ms = round((time.perf_counter() - started) * 1000)
     rows = []
     server = llm._get_server()

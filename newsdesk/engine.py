@@ -124,6 +124,12 @@ def _messages(pairs: list[tuple[str, str]]):
     return [ChatMessage(role=roles[role], content=content) for role, content in pairs]
 
 
+def answer_prefix() -> list:
+    """The answer prompt's messages with no articles and no question: the fixed start of
+    every answer prompt, which the local LLM runs once and keeps cached."""
+    return _messages(render("answer", articles="", question=""))
+
+
 def _ms(since: float) -> int:
     return round((time.perf_counter() - since) * 1000)
 
@@ -204,7 +210,7 @@ class AnswerEngine:
             prefill = getattr(self.llm, "prefill", None)
             if callable(prefill):
                 try:
-                    prefill(_messages(render("answer", articles="", question="")))
+                    prefill(answer_prefix())
                 except LLMError as exc:
                     raise EngineError(str(exc)) from None
             self._warm = True
